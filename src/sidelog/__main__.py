@@ -1,0 +1,7 @@
+"""``python -m sidelog``."""
+
+import sys
+
+from sidelog.cli import main
+
+sys.exit(main())

@@ -1,0 +1,231 @@
+"""The composition root: parse the command line, build Settings, run one command.
+
+Every error a user can cause ends here as one line on stderr and a non-zero exit
+status (2 for bad usage or settings, 1 for runtime failures), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from sidelog.commands.common import CommandError
+from sidelog.config import Settings, SettingsError, load_settings
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _server_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("server settings (each also an environment variable)")
+    # SUPPRESS: a flag given before the sub-command must not be reset by the
+    # sub-command's own default.
+    group.set_defaults()
+    group.argument_default = argparse.SUPPRESS
+    group.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB, default .sidelog/events.db)")
+    group.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        help="TCP NDJSON endpoint or 'off' (SIDELOG_TCP, default 127.0.0.1:7411)",
+    )
+    group.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="HTTP API endpoint or 'off' (SIDELOG_HTTP, default 127.0.0.1:7412)",
+    )
+    group.add_argument("--unix", metavar="PATH", help="Unix socket path (SIDELOG_UNIX, default off)")
+    group.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow non-loopback binds; clients must send the token (SIDELOG_ALLOW_REMOTE)",
+    )
+
+
+def _to_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--to",
+        metavar="HOST:PORT",
+        help="sidelog's TCP address (SIDELOG_ADDRESS, default 127.0.0.1:7411)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line grammar."""
+    parser = _Parser(
+        prog="sidelog",
+        description="A local event sidecar: apps send structured events, you triage them "
+        "in the terminal. With no command, starts the servers and the UI.",
+    )
+    _server_flags(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="run the servers headless until SIGINT/SIGTERM")
+    _server_flags(serve)
+
+    send = commands.add_parser("send", help="send one event")
+    send.add_argument("message", metavar="MESSAGE")
+    send.add_argument("--category", help="e.g. auth, payment, ui (default general)")
+    send.add_argument("--level", help="debug, info, warn or error (default info)")
+    send.add_argument("--details", metavar="JSON", help="any JSON value, e.g. '{\"orderId\": 7}'")
+    send.add_argument("--user", help="userId")
+    send.add_argument("--session", help="sessionId")
+    send.add_argument("--source", help="server, client, api, middleware… (default server)")
+    _to_flag(send)
+
+    demo = commands.add_parser("demo", help="send realistic traffic (the seed's examples)")
+    demo.add_argument("--rate", type=float, default=20.0, help="events per second (default 20)")
+    demo.add_argument(
+        "--duration", type=float, default=60.0, help="seconds to run, 0 for no end (default 60)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    _to_flag(demo)
+
+    bench = commands.add_parser("bench", help="measure ingest, latency and memory")
+    bench.add_argument(
+        "--prefill",
+        type=int,
+        default=1_000_000,
+        help="events stored before measuring (default 1000000)",
+    )
+    bench.add_argument(
+        "--events",
+        type=int,
+        default=200_000,
+        help="events sent in the throughput run (default 200000)",
+    )
+    bench.add_argument("--connections", type=int, default=4, help="TCP connections (default 4)")
+    bench.add_argument(
+        "--latency-rate", type=int, default=2000, help="events/s for the latency run (default 2000)"
+    )
+    bench.add_argument(
+        "--dir", metavar="PATH", help="where to keep the benchmark databases (default: a temp dir)"
+    )
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--ui", action="store_true", help="measure the terminal UI instead (headless)")
+
+    prune = commands.add_parser("prune", help="apply retention and the size budget now")
+    prune.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+
+    tail = commands.add_parser("tail", help="print live events (plain or --json lines)")
+    _filter_flags(tail)
+    tail.add_argument("--json", action="store_true", help="one JSON object per line")
+    tail.add_argument("--to", metavar="HOST:PORT", help="sidelog's HTTP address (default 127.0.0.1:7412)")
+
+    export = commands.add_parser("export", help="write stored events as JSON lines or CSV")
+    _filter_flags(export)
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", "-o", metavar="PATH", help="file to write (default stdout)")
+    export.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    return parser
+
+
+def _filter_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--level", action="append", help="level(s) to keep; repeat or comma-separate")
+    parser.add_argument("--category", action="append", help="categories to keep")
+    parser.add_argument("--source", action="append", help="sources to keep")
+    parser.add_argument("--user", help="only this userId")
+    parser.add_argument("--session", help="only this sessionId")
+    parser.add_argument("-q", "--search", dest="q", help="text in message or details")
+    parser.add_argument("--since", help="ms since epoch or ISO-8601")
+    parser.add_argument("--until", help="ms since epoch or ISO-8601")
+
+
+def filter_params(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The filter flags as query parameters (``EventFilter.from_params`` input)."""
+    params: list[tuple[str, str]] = []
+    for name in ("level", "category", "source"):
+        params.extend((name, value) for value in getattr(args, name) or [])
+    for name in ("user", "session", "q", "since", "until"):
+        value = getattr(args, name, None)
+        if value is not None:
+            params.append((name, value))
+    return params
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings with the command-line flags on top of every other source."""
+    overrides: dict[str, Any] = {}
+    for name in ("db", "tcp", "http", "unix", "allow_remote"):
+        overrides[name] = getattr(args, name, None)
+    return load_settings(**overrides)
+
+
+def _run(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "send":
+        from sidelog.commands.send import run_send
+
+        print(
+            run_send(
+                args.message,
+                to=args.to,
+                category=args.category,
+                level=args.level,
+                details=args.details,
+                user=args.user,
+                session=args.session,
+                source=args.source,
+            )
+        )
+        return 0
+    if command == "demo":
+        from sidelog.commands.demo import run_demo
+
+        print(
+            run_demo(to=args.to, rate=args.rate, duration=args.duration, seed=args.seed),
+            file=sys.stderr,
+        )
+        return 0
+    if command == "bench":
+        from sidelog.commands.bench import run_bench
+
+        return run_bench(args)
+    if command == "tail":
+        from sidelog.commands.tail import run_tail
+
+        return run_tail(args, filter_params(args))
+    if command == "export":
+        from sidelog.commands.export import run_export
+
+        return run_export(args, settings_from_args(args), filter_params(args))
+    settings = settings_from_args(args)
+    if command == "prune":
+        from sidelog.commands.prune import run_prune
+
+        return asyncio.run(run_prune(settings))
+    if command == "serve":
+        from sidelog.commands.serve import serve
+
+        return asyncio.run(serve(settings))
+    from sidelog.tui.app import run_app
+
+    return run_app(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sidelog`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except SettingsError as exc:
+        print(f"sidelog: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CommandError as exc:
+        print(f"sidelog: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``sidelog`` sub-command; ``cli.py`` parses and dispatches."""

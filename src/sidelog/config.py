@@ -1,0 +1,256 @@
+"""Settings: one pydantic-settings class, read from flags, environment and dotenv files.
+
+Precedence, highest first: command-line flags (passed as keyword arguments by
+``cli.py``), the process environment, ``.env.local``, ``.env``, the defaults below.
+Server settings are spelled ``SIDELOG_*``; the seed plan's names (``LOG_LEVEL``,
+``ENABLE_*``, ``BATCH_*``) are honoured as aliases so an existing ``.env.local``
+keeps working. A bad value becomes a ``SettingsError`` whose one-line message
+names the setting and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sidelog.events import LEVEL_ALIASES, Limits
+
+
+class SettingsError(ValueError):
+    """A setting has a value sidelog cannot use; the message is the one line to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A host and port to bind or connect to."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def is_loopback(self) -> bool:
+        """True for loopback names and addresses (the only default-safe binds)."""
+        return is_loopback_host(self.host)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, 127/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_endpoint(value: str, *, default_host: str = "127.0.0.1") -> Endpoint | None:
+    """Parse ``HOST:PORT``, ``:PORT``, ``[v6]:PORT`` or ``off`` (returns ``None``)."""
+    text = value.strip()
+    if text.lower() == "off":
+        return None
+    if text.startswith("["):
+        host, sep, port_text = text[1:].partition("]:")
+    else:
+        host, sep, port_text = text.rpartition(":")
+    if not sep:
+        raise ValueError(f"{value!r} is not HOST:PORT or off")
+    host = host or default_host
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not HOST:PORT or off (port must be a number)") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{value!r} has port {port}; ports are 0 to 65535")
+    return Endpoint(host, port)
+
+
+def _choices(default: Any, *names: str) -> Any:
+    """A field that also answers to the seed plan's unprefixed environment name."""
+    return Field(default, validation_alias=AliasChoices(*names))
+
+
+class Settings(BaseSettings):
+    """Every server setting. Field docstrings are the configuration reference."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SIDELOG_",
+        env_file=(".env", ".env.local"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    db: Path = Path(".sidelog/events.db")
+    """SQLite file (``SIDELOG_DB``, ``--db``). Its folder is created with a ``.gitignore``."""
+    tcp: str = "127.0.0.1:7411"
+    """TCP NDJSON endpoint, ``HOST:PORT`` or ``off`` (``SIDELOG_TCP``, ``--tcp``)."""
+    http: str = "127.0.0.1:7412"
+    """HTTP API endpoint, ``HOST:PORT`` or ``off`` (``SIDELOG_HTTP``, ``--http``)."""
+    unix: Path | None = None
+    """Unix socket path; off unless set (``SIDELOG_UNIX``, ``--unix``)."""
+    allow_remote: bool = False
+    """Allow binding non-loopback addresses (``SIDELOG_ALLOW_REMOTE``, ``--allow-remote``)."""
+    token: str | None = None
+    """Shared secret required from remote clients; generated into ``token`` beside the DB."""
+    allowed_hosts: list[str] = []
+    """Extra ``Host`` names accepted by the HTTP API besides loopback ones."""
+    allowed_origins: list[str] = []
+    """Extra browser origins (``http://dev.local:3000``) accepted besides localhost ones."""
+
+    enable_event_logging: bool = _choices(True, "SIDELOG_ENABLE_EVENT_LOGGING", "ENABLE_EVENT_LOGGING")
+    """Master switch; when false every incoming event is counted as filtered."""
+    enable_client_logging: bool = _choices(True, "SIDELOG_ENABLE_CLIENT_LOGGING", "ENABLE_CLIENT_LOGGING")
+    """Accept ``source=client`` events."""
+    enable_server_logging: bool = _choices(True, "SIDELOG_ENABLE_SERVER_LOGGING", "ENABLE_SERVER_LOGGING")
+    """Accept server, middleware and api events."""
+    enable_system_logging: bool = _choices(True, "SIDELOG_ENABLE_SYSTEM_LOGGING", "ENABLE_SYSTEM_LOGGING")
+    """Record sidelog's own ``system`` events (rate-limit reports, start/stop)."""
+    log_level: str = _choices("debug", "SIDELOG_LOG_LEVEL", "LOG_LEVEL")
+    """Minimum level accepted at all; lower events are counted as filtered."""
+    store_level: str = "debug"
+    """Minimum level written to the database; lower events are shown live only."""
+    batch_events: bool = _choices(True, "SIDELOG_BATCH_EVENTS", "BATCH_EVENTS")
+    """Batch writes; when false every event is committed on its own."""
+    max_events_per_batch: int = _choices(500, "SIDELOG_MAX_EVENTS_PER_BATCH", "MAX_EVENTS_PER_BATCH")
+    """Flush a batch once it holds this many events."""
+    batch_interval_ms: int = _choices(50, "SIDELOG_BATCH_INTERVAL_MS", "BATCH_INTERVAL_MS")
+    """Flush a batch once its oldest event has waited this long."""
+    queue_size: int = 50_000
+    """Events held in memory awaiting the writer; past it, sockets stop being read."""
+    rate_limit_burst: int = 10_000
+    """Events per (source, category) per interval; ``0`` turns rate limits off."""
+    rate_limit_interval_s: float = 30.0
+    """Length of a rate-limit window, in seconds."""
+    max_line_bytes: int = 1024 * 1024
+    """Largest accepted line or HTTP body, in bytes."""
+    max_details_depth: int = 32
+    """Deepest accepted nesting inside ``details``."""
+    max_field_bytes: int = 8 * 1024
+    """Largest string field other than message and details, in bytes."""
+    retention_days: int = 30
+    """Events older than this are deleted (errors are archived); ``0`` keeps everything."""
+    db_budget_mb: int = 500
+    """Database size budget; past it the oldest non-error events are pruned."""
+    slow_request_ms: int = 1000
+    """Requests slower than this are logged as warnings by the client middleware."""
+
+    @field_validator("tcp", "http")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        parse_endpoint(value)
+        return value.strip()
+
+    @field_validator("log_level", "store_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = LEVEL_ALIASES.get(str(value).strip().lower())
+        if level is None:
+            raise ValueError(f"{value!r} is not a level (use debug, info, warn or error)")
+        return level
+
+    @field_validator(
+        "max_events_per_batch",
+        "queue_size",
+        "max_line_bytes",
+        "max_details_depth",
+        "max_field_bytes",
+    )
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"{value} is not allowed; use a whole number of at least 1")
+        return value
+
+    @field_validator(
+        "batch_interval_ms", "rate_limit_burst", "retention_days", "db_budget_mb", "slow_request_ms"
+    )
+    @classmethod
+    def _non_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"{value} is not allowed; use a whole number of at least 0")
+        return value
+
+    @field_validator("rate_limit_interval_s")
+    @classmethod
+    def _interval(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError(f"{value} is not allowed; use a number of seconds above 0")
+        return value
+
+    @property
+    def tcp_endpoint(self) -> Endpoint | None:
+        """The TCP bind address, or ``None`` when off."""
+        return parse_endpoint(self.tcp)
+
+    @property
+    def http_endpoint(self) -> Endpoint | None:
+        """The HTTP bind address, or ``None`` when off."""
+        return parse_endpoint(self.http)
+
+    @property
+    def limits(self) -> Limits:
+        """The event size limits as the protocol layer wants them."""
+        return Limits(self.max_line_bytes, self.max_details_depth, self.max_field_bytes)
+
+    @property
+    def batch_size(self) -> int:
+        """Effective batch size: 1 when batching is off."""
+        return self.max_events_per_batch if self.batch_events else 1
+
+
+FLAG_NAMES: dict[str, str] = {"db": "--db", "tcp": "--tcp", "http": "--http", "unix": "--unix"}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from every source, raising ``SettingsError`` with one clear line.
+
+    ``overrides`` are command-line values (``None`` means "not given").
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        settings = Settings(**given)
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+    except ValueError as exc:  # a dotenv file that cannot be parsed
+        raise SettingsError(f"invalid settings: {exc}") from None
+    _check_binds(settings)
+    return settings
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming the first bad setting and what is allowed."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error.get("loc", ())]
+    name = loc[0] if loc else "setting"
+    field = Settings.model_fields.get(name)
+    env_name = f"SIDELOG_{name.upper()}"
+    if field is not None and isinstance(field.validation_alias, AliasChoices):
+        env_name = " / ".join(str(choice) for choice in field.validation_alias.choices)
+    flag = FLAG_NAMES.get(name)
+    where = f"{env_name} ({flag})" if flag else env_name
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, str | int | float) and str(value) not in message:
+        message = f"{value!r}: {message}"
+    return f"invalid setting {where}: {message}"
+
+
+def _check_binds(settings: Settings) -> None:
+    for name in ("tcp", "http"):
+        endpoint = getattr(settings, f"{name}_endpoint")
+        if endpoint is not None and not endpoint.is_loopback and not settings.allow_remote:
+            raise SettingsError(
+                f"invalid setting SIDELOG_{name.upper()} (--{name}): {endpoint.host} is not a "
+                "loopback address; binding it needs --allow-remote (clients then need the token)"
+            )

@@ -1,0 +1,475 @@
+"""The engine: wires ingest -> pipeline -> store, and is the API every front end calls.
+
+``sidelog serve`` runs it headless; the terminal UI and the HTTP API are subscribers
+and callers like any other. It knows nothing of Textual (an import-linter contract
+and a test enforce that). Lifecycle: ``await start()`` opens the store, starts the
+writer and binds the socket endpoints; ``await stop()`` stops accepting, closes
+connections, drains the queue with a deadline and disposes the database engines,
+in that order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sidelog.config import Settings
+from sidelog.events import LEVEL_RANK, Event, now_ms
+from sidelog.filters import EventFilter
+from sidelog.health import Health
+from sidelog.pipeline.batcher import Batcher, CommittedBatch
+from sidelog.pipeline.counters import Counters, RateMeter
+from sidelog.pipeline.queue import IngestQueue, Origin, SyncMarker
+from sidelog.pipeline.ratelimit import RateLimiter
+from sidelog.store.database import DatabaseLock, create_schema, make_engines, prepare_folder
+from sidelog.store.models import ErrorGroup
+from sidelog.store.reader import StoreReader
+from sidelog.store.writer import PruneResult, StoreWriter
+
+log = logging.getLogger(__name__)
+
+_SERVER_SOURCES = frozenset({"server", "middleware", "api"})
+_HOUSEKEEPING_S = 1.0
+_RETENTION_EVERY_S = 3600.0
+
+
+class Overloaded(Exception):
+    """The queue is full; the caller should retry later (HTTP: 429 + Retry-After)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StopReport:
+    """What shutdown managed: everything queued is either committed or counted here."""
+
+    unsaved: int
+    """Events still queued when the drain deadline passed (lost)."""
+    write_failed: int
+
+
+class Subscription:
+    """A bounded stream of committed batches for one consumer (UI, SSE, tail).
+
+    A consumer that falls behind loses the oldest batches, counted in ``lagged``,
+    rather than growing memory or slowing the writer.
+    """
+
+    def __init__(self, engine: Engine, maxsize: int) -> None:
+        self._engine = engine
+        self._queue: asyncio.Queue[CommittedBatch] = asyncio.Queue(maxsize)
+        self.lagged = 0
+        """Batches dropped because the consumer was too slow."""
+
+    def _offer(self, batch: CommittedBatch) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.lagged += 1
+        self._queue.put_nowait(batch)
+
+    async def get(self) -> CommittedBatch:
+        """The next committed batch (waits)."""
+        return await self._queue.get()
+
+    def get_nowait(self) -> CommittedBatch | None:
+        """The next committed batch, or ``None`` if none is waiting."""
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    def close(self) -> None:
+        """Stop receiving batches."""
+        self._engine._subscribers.discard(self)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> CommittedBatch:
+        return await self.get()
+
+
+@dataclass
+class _Facets:
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {"level": {}, "category": {}, "source": {}}
+    )
+    total: int = 0
+
+    def add(self, events: list[Event]) -> None:
+        levels, categories, sources = (
+            self.counts["level"],
+            self.counts["category"],
+            self.counts["source"],
+        )
+        for event in events:
+            levels[event.level] = levels.get(event.level, 0) + 1
+            categories[event.category] = categories.get(event.category, 0) + 1
+            sources[event.source] = sources.get(event.source, 0) + 1
+        self.total += len(events)
+
+
+class Engine:
+    """The running sidelog core. Construct with Settings; ``start`` before use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.counters = Counters()
+        self.meter = RateMeter()
+        self.endpoints: list[tuple[str, str]] = []
+        """``(kind, address)`` of every listening endpoint, e.g. ``("tcp", "127.0.0.1:7411")``."""
+        self.clients = 0
+        """Open ingest connections (sockets and live HTTP streams)."""
+        self.started_at = time.time()
+        self.token: str | None = settings.token
+        self._limits = settings.limits
+        self._min_rank = LEVEL_RANK[settings.log_level]
+        self._rate_limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_interval_s)
+        self.queue = IngestQueue(settings.queue_size)
+        self._subscribers: set[Subscription] = set()
+        self._facets = _Facets()
+        self._servers: list[asyncio.AbstractServer] = []
+        self._connections: set[Any] = set()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._lock = DatabaseLock(settings.db.with_name(settings.db.name + ".lock"))
+        self._writer: StoreWriter | None = None
+        self._reader: StoreReader | None = None
+        self._batcher: Batcher | None = None
+        self._engines: tuple[Any, Any] | None = None
+        self._stopped = asyncio.Event()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def open_store(self) -> None:
+        """Open (creating if needed) the database and start the writer task."""
+        settings = self.settings
+        prepare_folder(settings.db)
+        self._lock.acquire()
+        writer_engine, reader_engine = make_engines(settings.db)
+        self._engines = (writer_engine, reader_engine)
+        await create_schema(writer_engine)
+        self._writer = StoreWriter(writer_engine)
+        await self._writer.open()
+        self._reader = StoreReader(reader_engine)
+        self._facets.counts = await self._reader.facet_counts()
+        self._facets.total = sum(self._facets.counts["level"].values())
+        self._batcher = Batcher(
+            self.queue,
+            self._writer,
+            batch_size=settings.batch_size,
+            interval_s=settings.batch_interval_ms / 1000,
+            store_level=settings.store_level,
+            counters=self.counters,
+            meter=self.meter,
+            publish=self._publish,
+        )
+        self._tasks.append(asyncio.create_task(self._batcher.run(), name="sidelog-writer"))
+        self._tasks.append(asyncio.create_task(self._housekeeping(), name="sidelog-housekeeping"))
+
+    async def start(self) -> None:
+        """Open the store and bind the socket endpoints from the settings."""
+        from sidelog.ingest.tcp import start_socket_servers
+
+        await self.open_store()
+        await start_socket_servers(self)
+        self.system_event("info", "sidelog started", {"endpoints": [f"{k} {a}" for k, a in self.endpoints]})
+
+    def add_server(
+        self,
+        kind: str,
+        address: str,
+        server: asyncio.AbstractServer | None,
+        closer: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Register a listening endpoint so ``stop`` closes it and health lists it."""
+        self.endpoints.append((kind, address))
+        if server is not None:
+            self._servers.append(server)
+        if closer is not None:
+            self._closers.append(closer)
+
+    def track_connection(self, connection: Any, opened: bool) -> None:
+        """Count a socket connection in or out (``connection.close()`` is called on stop)."""
+        if opened:
+            self._connections.add(connection)
+            self.clients += 1
+        elif connection in self._connections:
+            self._connections.discard(connection)
+            self.clients -= 1
+
+    async def stop(self, timeout: float = 10.0) -> StopReport:
+        """Stop accepting, close connections, drain the queue, close the store."""
+        for server in self._servers:
+            server.close()
+        for closer in self._closers:
+            with contextlib.suppress(Exception):
+                await closer()
+        for connection in list(self._connections):
+            connection.close()
+        unsaved = 0
+        if self._batcher is not None:
+            self._batcher.stop()
+            writer_task = self._tasks[0]
+            try:
+                await asyncio.wait_for(asyncio.shield(writer_task), timeout)
+            except TimeoutError:
+                unsaved = len(self.queue)
+                writer_task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 1.0)
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._writer.close()
+        if self._engines is not None:
+            for engine in self._engines:
+                await engine.dispose()
+        self._lock.release()
+        self._stopped.set()
+        return StopReport(unsaved=unsaved, write_failed=self.counters.write_failed)
+
+    # ------------------------------------------------------------------- intake
+
+    def admit(self, events: list[Event], origin: Origin | None) -> None:
+        """Filter, rate-limit and queue validated events. Never blocks.
+
+        Callers check ``queue.full`` afterwards and stop reading (sockets) or answer
+        429 before calling (HTTP, see ``try_admit``).
+        """
+        counters = self.counters
+        counters.received += len(events)
+        settings = self.settings
+        kept: list[Event] = []
+        limiter = self._rate_limiter
+        min_rank = self._min_rank
+        for event in events:
+            source = event.source
+            if (
+                not settings.enable_event_logging
+                or LEVEL_RANK[event.level] < min_rank
+                or (source == "client" and not settings.enable_client_logging)
+                or (source in _SERVER_SOURCES and not settings.enable_server_logging)
+            ):
+                counters.filtered += 1
+                if origin is not None:
+                    origin.filtered += 1
+            elif not limiter.allow(source, event.category):
+                counters.rate_limited += 1
+                if origin is not None:
+                    origin.rate_limited += 1
+            else:
+                kept.append(event)
+        if kept:
+            self.queue.put(kept, origin)
+
+    def try_admit(self, events: list[Event], origin: Origin | None) -> None:
+        """``admit`` unless the queue lacks room: then count overflow and raise ``Overloaded``."""
+        if self.queue.full:
+            self.counters.overflow += len(events)
+            raise Overloaded
+        self.admit(events, origin)
+
+    def reject(self, count: int, origin: Origin | None = None) -> None:
+        """Count rejected input."""
+        self.counters.rejected += count
+        if origin is not None:
+            origin.rejected += count
+
+    def request_sync(self, origin: Origin, callback: Callable[[Origin], None]) -> None:
+        """Call ``callback(origin)`` once everything ``origin`` queued so far is written."""
+        self.queue.put_marker(SyncMarker(origin, callback))
+
+    async def wait_committed(self, origin: Origin) -> Origin:
+        """Wait until everything ``origin`` queued so far is written (HTTP ``?wait=true``)."""
+        future: asyncio.Future[Origin] = asyncio.get_running_loop().create_future()
+
+        def done(result: Origin) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        self.request_sync(origin, done)
+        return await future
+
+    def system_event(self, level: str, message: str, details: dict[str, Any] | None = None) -> None:
+        """Record one of sidelog's own events (``source=system``), if enabled."""
+        if not self.settings.enable_system_logging:
+            return
+        import orjson
+
+        now = now_ms()
+        event = Event(
+            message=message,
+            category="system",
+            level=level,
+            details=orjson.dumps(details).decode() if details else None,
+            timestamp=now,
+            received_at=now,
+            source="system",
+            resolved=False if level == "error" else None,
+        )
+        if level == "error":
+            from sidelog.fingerprint import fingerprint_of
+
+            event.fingerprint = fingerprint_of("system", message, details)
+        self.queue.put([event], None)
+
+    # ------------------------------------------------------------- live events
+
+    def subscribe(self, maxsize: int = 1024) -> Subscription:
+        """A new live subscription to committed batches."""
+        subscription = Subscription(self, maxsize)
+        self._subscribers.add(subscription)
+        return subscription
+
+    def _publish(self, batch: CommittedBatch) -> None:
+        self._facets.add(batch.stored)
+        for subscription in list(self._subscribers):
+            subscription._offer(batch)
+
+    # ------------------------------------------------------------------ queries
+
+    @property
+    def reader(self) -> StoreReader:
+        """Read queries (open the store first)."""
+        if self._reader is None:
+            raise RuntimeError("the store is not open")
+        return self._reader
+
+    async def events(
+        self,
+        flt: EventFilter,
+        *,
+        limit: int = 100,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> list[Event]:
+        """Stored events matching ``flt`` (see ``StoreReader.events``)."""
+        return await self.reader.events(flt, limit=limit, before=before, after=after)
+
+    async def event(self, event_id: int) -> Event | None:
+        """One stored event by id."""
+        return await self.reader.event(event_id)
+
+    async def groups(
+        self, *, status: str | None = "unresolved", user: str | None = None, limit: int = 200
+    ) -> list[ErrorGroup]:
+        """Error groups, newest activity first."""
+        return await self.reader.groups(status=status, user=user, limit=limit)
+
+    def facet_counts(self) -> dict[str, dict[str, int]]:
+        """Stored events per level, category and source (kept current in memory)."""
+        return {name: dict(values) for name, values in self._facets.counts.items()}
+
+    @property
+    def stored_total(self) -> int:
+        """Events in the database (kept current in memory)."""
+        return self._facets.total
+
+    async def resolve(self, fingerprint: str, note: str | None = None) -> ErrorGroup | None:
+        """Resolve a group and its events through the writer; ``None`` if unknown."""
+        writer = self._require_writer()
+        return await self._call(
+            lambda: writer.set_group_status(fingerprint, resolved=True, at=now_ms(), note=note)
+        )
+
+    async def reopen(self, fingerprint: str) -> ErrorGroup | None:
+        """Reopen a resolved group through the writer; ``None`` if unknown."""
+        writer = self._require_writer()
+        return await self._call(lambda: writer.set_group_status(fingerprint, resolved=False, at=now_ms()))
+
+    async def prune(self) -> PruneResult:
+        """Apply retention and the size budget now (also runs hourly)."""
+        writer = self._require_writer()
+        settings = self.settings
+        older_than = now_ms() - settings.retention_days * 86_400_000 if settings.retention_days else None
+        budget = settings.db_budget_mb * 1024 * 1024 if settings.db_budget_mb else None
+        result: PruneResult = await self._call(
+            lambda: writer.prune(older_than=older_than, budget_bytes=budget, db_path=str(settings.db))
+        )
+        if result.deleted:
+            self._facets.counts = await self.reader.facet_counts()
+            self._facets.total = sum(self._facets.counts["level"].values())
+        return result
+
+    async def health(self) -> Health:
+        """The figures of the status bar and ``GET /v1/health``."""
+        writer = self._require_writer()
+        batcher = self._batcher
+        assert batcher is not None
+        return Health(
+            endpoints=[f"{kind} {address}" for kind, address in self.endpoints],
+            clients=self.clients,
+            rate=self.meter.rate(),
+            rate_series=self.meter.series()[-30:],
+            stored_total=self.stored_total,
+            unresolved=await self.reader.unresolved_count(),
+            counters=self.counters.as_dict(),
+            drops=self.counters.drops(),
+            capture_rate=self.counters.capture_rate(),
+            db_bytes=_file_size(self.settings.db)
+            + _file_size(self.settings.db.with_name(self.settings.db.name + "-wal")),
+            db_budget_bytes=self.settings.db_budget_mb * 1024 * 1024,
+            queue_depth=len(self.queue),
+            queue_capacity=self.queue.capacity,
+            write_failing=batcher.health.failing,
+            last_write_error=batcher.health.last_error,
+            uptime_s=time.time() - self.started_at,
+            last_id=writer.last_id,
+        )
+
+    # --------------------------------------------------------------- internals
+
+    def _require_writer(self) -> StoreWriter:
+        if self._writer is None:
+            raise RuntimeError("the store is not open")
+        return self._writer
+
+    async def _call(self, command: Callable[[], Awaitable[Any]]) -> Any:
+        assert self._batcher is not None
+        return await self._batcher.call(command)
+
+    async def _housekeeping(self) -> None:
+        """Rate-limit reports every second; retention at start and hourly."""
+        next_retention = time.monotonic() + 5.0
+        while True:
+            await asyncio.sleep(_HOUSEKEEPING_S)
+            for report in self._rate_limiter.take_reports():
+                self.system_event(
+                    "warn",
+                    f"rate limit: dropped {report.dropped} {report.source}/{report.category} events",
+                    {
+                        "source": report.source,
+                        "category": report.category,
+                        "dropped": report.dropped,
+                        "interval_s": report.interval_s,
+                        "burst": self._rate_limiter.burst,
+                    },
+                )
+            if time.monotonic() >= next_retention:
+                next_retention = time.monotonic() + _RETENTION_EVERY_S
+                try:
+                    result = await self.prune()
+                except Exception as exc:  # retention must never stop ingest
+                    log.warning("retention failed: %s", exc)
+                else:
+                    if result.deleted or result.archived:
+                        self.system_event(
+                            "info",
+                            "retention pruned old events",
+                            {"deleted": result.deleted, "archived": result.archived},
+                        )
+
+
+def _file_size(path: os.PathLike[str] | str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

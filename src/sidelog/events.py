@@ -1,0 +1,357 @@
+"""The event: the one record sidelog stores, with its validation and normalisation.
+
+Everything here is pure (no I/O) so the wire protocol, the HTTP API, the client
+libraries and the tests share one definition of what a valid event is. Validation
+is hand-written rather than a pydantic model because it runs once per ingested
+event on the hot path, and each rejection has to name the offending field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from sidelog.fingerprint import fingerprint_of
+
+LEVELS: tuple[str, ...] = ("debug", "info", "warn", "error")
+"""The four stored levels, least severe first."""
+
+LEVEL_RANK: dict[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
+"""Severity rank of each level, for minimum-level comparisons."""
+
+LEVEL_ALIASES: dict[str, str] = {
+    "debug": "debug",
+    "trace": "debug",
+    "info": "info",
+    "warn": "warn",
+    "warning": "warn",
+    "error": "error",
+    "err": "error",
+    "fatal": "error",
+    "critical": "error",
+}
+"""Every accepted spelling of a level (compared lower-cased) and its stored name."""
+
+SOURCES: tuple[str, ...] = ("server", "client", "api", "middleware", "convex", "system")
+"""The seed's source names; any other lower-case string is accepted too."""
+
+KNOWN_FIELDS: frozenset[str] = frozenset(
+    {
+        "message",
+        "msg",
+        "category",
+        "type",
+        "level",
+        "details",
+        "userId",
+        "user_id",
+        "sessionId",
+        "session_id",
+        "url",
+        "userAgent",
+        "user_agent",
+        "timestamp",
+        "ts",
+        "source",
+        "showToUser",
+        "show_to_user",
+        "userMessage",
+        "user_message",
+        "resolved",
+        "id",
+    }
+)
+"""Top-level wire fields with a meaning; anything else is kept inside ``details``."""
+
+MAX_UID_CHARS = 128
+"""Longest accepted idempotency key (the wire ``id``)."""
+
+# Earliest and latest accepted timestamps (ms): 1970 .. year 9999. Anything outside
+# is almost certainly seconds-vs-milliseconds confusion in the reverse direction or junk.
+_MIN_TS = 0
+_MAX_TS = 253_402_300_799_999
+
+
+class EventError(ValueError):
+    """An event broke a rule; the message names the field and says what is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Size limits applied to incoming events (SPEC section 2)."""
+
+    max_line_bytes: int = 1024 * 1024
+    """Largest line (socket) or body (HTTP), in bytes."""
+    max_details_depth: int = 32
+    """Deepest nesting of arrays/objects inside ``details``."""
+    max_field_bytes: int = 8 * 1024
+    """Largest string field other than ``message`` and ``details``, in UTF-8 bytes."""
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(slots=True)
+class Event:
+    """One normalised event. ``id`` is set once the event is committed to the store."""
+
+    message: str
+    category: str = "general"
+    level: str = "info"
+    details: str | None = None
+    """``details`` as compact JSON text (what the ``events.details`` column holds)."""
+    user_id: str | None = None
+    session_id: str | None = None
+    url: str | None = None
+    user_agent: str | None = None
+    timestamp: int = 0
+    received_at: int = 0
+    source: str = "server"
+    show_to_user: bool | None = None
+    user_message: str | None = None
+    resolved: bool | None = None
+    uid: str | None = None
+    """The wire ``id``: an optional idempotency key (column ``event_uid``)."""
+    fingerprint: str | None = None
+    """Error-group key; set for errors only."""
+    id: int | None = field(default=None, compare=False)
+    """Row id in the store; ``None`` until committed (or for live-only events)."""
+
+    def to_wire(self) -> dict[str, Any]:
+        """The event as the JSON object the HTTP API and ``tail --json`` emit."""
+        return {
+            "id": self.id,
+            "eventId": self.uid,
+            "category": self.category,
+            "type": self.level,
+            "message": self.message,
+            "details": orjson.loads(self.details) if self.details is not None else None,
+            "userId": self.user_id,
+            "sessionId": self.session_id,
+            "url": self.url,
+            "userAgent": self.user_agent,
+            "timestamp": self.timestamp,
+            "receivedAt": self.received_at,
+            "source": self.source,
+            "showToUser": self.show_to_user,
+            "userMessage": self.user_message,
+            "resolved": self.resolved,
+            "fingerprint": self.fingerprint,
+        }
+
+
+def now_ms() -> int:
+    """Current wall-clock time in milliseconds since the epoch."""
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def normalize_level(value: object, field_name: str = "type") -> str:
+    """Map any accepted level spelling to its stored name, or raise ``EventError``."""
+    if not isinstance(value, str):
+        raise EventError(f"{field_name} must be a string, got {_json_type(value)}")
+    level = LEVEL_ALIASES.get(value.strip().lower())
+    if level is None:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise EventError(f"{field_name} {shown!r} is not a level (use debug, info, warn or error)")
+    return level
+
+
+def parse_event(
+    obj: object,
+    *,
+    default_source: str,
+    received_at: int,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Event:
+    """Validate and normalise one decoded wire object into an ``Event``.
+
+    Raises ``EventError`` whose message names the field at fault.
+    """
+    if not isinstance(obj, dict):
+        raise EventError(f"an event must be a JSON object, got {_json_type(obj)}")
+    get = obj.get
+    max_bytes = limits.max_field_bytes
+
+    message = get("message")
+    if message is None:
+        message = get("msg")
+        if message is None:
+            raise EventError("message is required")
+    if not isinstance(message, str):
+        raise EventError(f"message must be a string, got {_json_type(message)}")
+    if not message.strip():
+        raise EventError("message must not be empty")
+    if "\x00" in message:
+        raise EventError("message must not contain a NUL character")
+
+    category = get("category")
+    if category is None:
+        category = "general"
+    else:
+        category = _text(category, "category", max_bytes).strip().lower()
+        if not category:
+            raise EventError("category must not be empty")
+
+    level_value = get("type")
+    level_field = "type"
+    if level_value is None:
+        level_value = get("level")
+        level_field = "level"
+    level = "info" if level_value is None else normalize_level(level_value, level_field)
+
+    source = get("source")
+    if source is None:
+        source = default_source
+    else:
+        source = _text(source, "source", max_bytes).strip().lower()
+        if not source:
+            raise EventError("source must not be empty")
+
+    timestamp = _timestamp(get("timestamp", get("ts")), received_at)
+
+    uid = get("id")
+    if uid is not None:
+        if not isinstance(uid, str):
+            raise EventError(f"id must be a string, got {_json_type(uid)}")
+        if not uid or len(uid) > MAX_UID_CHARS:
+            raise EventError(f"id must be 1 to {MAX_UID_CHARS} characters")
+
+    resolved = _bool(get("resolved"), "resolved")
+    if resolved is None and level == "error":
+        resolved = False
+
+    details_value = get("details")
+    extra = {key: value for key, value in obj.items() if key not in KNOWN_FIELDS}
+    if extra:
+        details_value = _merge_extra(details_value, extra)
+    details = None
+    if details_value is not None:
+        _check_depth(details_value, limits.max_details_depth)
+        details = orjson.dumps(details_value).decode()
+
+    event = Event(
+        message=message,
+        category=category,
+        level=level,
+        details=details,
+        user_id=_optional_text(obj, "userId", "user_id", max_bytes),
+        session_id=_optional_text(obj, "sessionId", "session_id", max_bytes),
+        url=_optional_text(obj, "url", None, max_bytes),
+        user_agent=_optional_text(obj, "userAgent", "user_agent", max_bytes),
+        timestamp=timestamp,
+        received_at=received_at,
+        source=source,
+        show_to_user=_bool(get("showToUser", get("show_to_user")), "showToUser"),
+        user_message=_optional_text(obj, "userMessage", "user_message", max_bytes),
+        resolved=resolved,
+        uid=uid,
+    )
+    if level == "error":
+        event.fingerprint = fingerprint_of(event.category, event.message, details_value)
+    return event
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _text(value: object, name: str, max_bytes: int) -> str:
+    if not isinstance(value, str):
+        raise EventError(f"{name} must be a string, got {_json_type(value)}")
+    # A str of n characters is at most 4n UTF-8 bytes: only measure the long ones.
+    if len(value) * 4 > max_bytes and len(value.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise EventError(f"{name} is longer than {max_bytes} bytes")
+    if "\x00" in value:
+        raise EventError(f"{name} must not contain a NUL character")
+    return value
+
+
+def _optional_text(obj: dict[str, Any], name: str, alias: str | None, max_bytes: int) -> str | None:
+    value = obj.get(name)
+    if value is None and alias is not None:
+        value = obj.get(alias)
+        if value is not None:
+            name = alias
+    if value is None:
+        return None
+    return _text(value, name, max_bytes)
+
+
+def _bool(value: object, name: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise EventError(f"{name} must be true or false, got {_json_type(value)}")
+
+
+def _timestamp(value: object, received_at: int) -> int:
+    if value is None:
+        return received_at
+    if isinstance(value, bool):
+        raise EventError("timestamp must be milliseconds since the epoch or an ISO-8601 string")
+    if isinstance(value, int | float):
+        ms = int(value)
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise EventError(f"timestamp {value[:40]!r} is not an ISO-8601 date-time") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        ms = int(parsed.timestamp() * 1000)
+    else:
+        raise EventError(
+            f"timestamp must be milliseconds since the epoch or an ISO-8601 string, got {_json_type(value)}"
+        )
+    if not _MIN_TS <= ms <= _MAX_TS:
+        raise EventError("timestamp is out of range (milliseconds between 1970 and 9999)")
+    return ms
+
+
+def _merge_extra(details: object, extra: dict[str, Any]) -> object:
+    """Fold unknown top-level fields into ``details`` without overwriting anything."""
+    if details is None:
+        return extra
+    if isinstance(details, dict):
+        merged = dict(details)
+        clashes = {}
+        for key, value in extra.items():
+            if key in merged:
+                clashes[key] = value
+            else:
+                merged[key] = value
+        if clashes:
+            merged["_extra"] = clashes
+        return merged
+    return {"details": details, **extra}
+
+
+def _check_depth(value: object, limit: int) -> None:
+    """Raise if ``value`` nests arrays/objects deeper than ``limit`` levels."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise EventError(f"details nests deeper than {limit} levels")
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))

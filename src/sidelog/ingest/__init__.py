@@ -1,0 +1,1 @@
+"""Ingest endpoints: the wire protocol (pure) and the servers that carry it."""

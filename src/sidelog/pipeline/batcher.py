@@ -1,0 +1,167 @@
+"""The batcher: the one task that writes.
+
+It takes events from the queue when a batch is full (``max_events_per_batch``) or its
+oldest event has waited ``batch_interval_ms`` — at once when a sync marker waits —
+writes them through the ``StoreWriter``, acknowledges sync markers, and publishes
+the committed batch. Triage and retention commands are queued to the same task, so
+every write to the database is serialised here (STYLE convention 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sidelog.events import LEVEL_RANK, Event
+from sidelog.pipeline.counters import Counters, RateMeter
+from sidelog.pipeline.queue import Batch, IngestQueue
+from sidelog.store.writer import BatchResult, StoreWriter
+
+log = logging.getLogger(__name__)
+
+_RETRY_DELAYS = (0.05, 0.25, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedBatch:
+    """One writer cycle's events, as subscribers see them."""
+
+    stored: list[Event]
+    """Committed events, ids ascending."""
+    live_only: list[Event] = field(default_factory=list)
+    """Events below the store level: shown, never written (``id`` is ``None``)."""
+
+
+@dataclass
+class WriteHealth:
+    """The writer's view of the database, for the status bar's alarm."""
+
+    last_error: str | None = None
+    last_error_at: float | None = None
+    failing: bool = False
+    batches: int = 0
+
+
+class Batcher:
+    """Drains the ingest queue into the store; runs commands between batches."""
+
+    def __init__(
+        self,
+        queue: IngestQueue,
+        writer: StoreWriter,
+        *,
+        batch_size: int,
+        interval_s: float,
+        store_level: str,
+        counters: Counters,
+        meter: RateMeter,
+        publish: Callable[[CommittedBatch], None],
+    ) -> None:
+        self._queue = queue
+        self._writer = writer
+        self._batch_size = batch_size
+        self._interval = interval_s
+        self._store_rank = LEVEL_RANK[store_level]
+        self._counters = counters
+        self._meter = meter
+        self._publish = publish
+        self._commands: deque[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any]]] = deque()
+        self._stopping = False
+        self.health = WriteHealth()
+
+    async def call(self, command: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``command`` on the writer task, between batches, and return its result."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._commands.append((command, future))
+        self._queue.wake()
+        return await future
+
+    def stop(self) -> None:
+        """Ask the loop to drain what is queued and return."""
+        self._stopping = True
+        self._queue.wake()
+
+    async def run(self) -> None:
+        """The writer loop; returns after ``stop()`` once the queue is empty."""
+        queue = self._queue
+        while True:
+            while self._commands:
+                command, future = self._commands.popleft()
+                try:
+                    result = await command()
+                except Exception as exc:  # handed back to the caller, never lost
+                    if not future.done():
+                        future.set_exception(exc)
+                else:
+                    if not future.done():
+                        future.set_result(result)
+            if not queue:
+                if self._stopping:
+                    return
+                await queue.wait(1, None)
+                continue
+            if not self._stopping and len(queue) < self._batch_size and not queue.has_marker:
+                await queue.wait(self._batch_size, self._interval - queue.oldest_age())
+            await self._write(queue.take(self._batch_size))
+
+    async def _write(self, batch: Batch) -> None:
+        rank = self._store_rank
+        if rank:
+            to_store = [event for event in batch.events if LEVEL_RANK[event.level] >= rank]
+            live_only = [event for event in batch.events if LEVEL_RANK[event.level] < rank]
+        else:
+            to_store, live_only = batch.events, []
+        result = await self._write_with_retries(to_store) if to_store else BatchResult([], [])
+        counters = self._counters
+        if result is None:
+            counters.write_failed += len(to_store)
+            stored: list[Event] = []
+            lost = {id(event) for event in to_store}
+            for event, origin in zip(batch.events, batch.origins, strict=True):
+                if origin is not None and id(event) in lost:
+                    origin.failed += 1
+        else:
+            stored = result.stored
+            counters.stored += len(stored)
+            counters.duplicates += len(result.duplicates)
+            self._meter.add(len(stored))
+            repeated = {id(event) for event in result.duplicates}
+            for event, origin in zip(batch.events, batch.origins, strict=True):
+                if origin is None:
+                    continue
+                if event.id is not None:
+                    origin.stored += 1
+                elif id(event) in repeated:
+                    origin.duplicates += 1
+        counters.live_only += len(live_only)
+        for marker in batch.markers:
+            try:
+                marker.callback(marker.origin)
+            except Exception:  # a closed connection must not stop the writer
+                log.debug("sync callback failed", exc_info=True)
+        if stored or live_only:
+            self._publish(CommittedBatch(stored, live_only))
+
+    async def _write_with_retries(self, events: list[Event]) -> BatchResult | None:
+        health = self.health
+        for attempt, delay in enumerate((*_RETRY_DELAYS, None)):
+            try:
+                result = await self._writer.write_batch(events)
+            except Exception as exc:  # sqlite3/SQLAlchemy errors: disk full, I/O, locked
+                health.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+                health.last_error_at = time.time()
+                health.failing = True
+                log.warning("write failed (attempt %d): %s", attempt + 1, health.last_error)
+                if delay is None:
+                    return None
+                await asyncio.sleep(delay)
+            else:
+                health.failing = False
+                health.batches += 1
+                return result
+        return None

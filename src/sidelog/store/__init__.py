@@ -1,0 +1,1 @@
+"""The SQLite store: schema, connection setup, the single writer and read queries."""

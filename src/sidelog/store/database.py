@@ -1,0 +1,116 @@
+"""Opening the SQLite file: folder, lock, PRAGMAs and the two SQLAlchemy engines.
+
+The writer engine holds the single connection that ever writes and begins its
+transactions with ``BEGIN IMMEDIATE`` (it takes the write lock up front, so no
+read-then-write upgrade can fail). The reader engine serves short read
+transactions beside it; WAL lets them run while the writer commits. PRAGMAs are
+applied on every new DBAPI connection via the ``connect`` event.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from sidelog.store.schema import metadata
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA cache_size=-65536",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA foreign_keys=OFF",
+)
+"""Applied to every connection. NORMAL is durable across process crashes in WAL
+mode; only a power loss can drop the last commits (SQLite's documented trade-off)."""
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or used; the message is the one line to show."""
+
+
+def prepare_folder(db_path: Path) -> None:
+    """Create the database folder; a new ``.sidelog``-style folder gets a ``.gitignore``."""
+    folder = db_path.parent
+    try:
+        created = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        if created:
+            (folder / ".gitignore").write_text("*\n")
+    except OSError as exc:
+        raise StoreError(f"cannot create the database folder {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK):
+        raise StoreError(f"cannot write to the database folder {folder}: permission denied")
+
+
+@dataclass
+class DatabaseLock:
+    """An advisory lock beside the database: one sidelog server per file."""
+
+    path: Path
+    handle: Any = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise ``StoreError`` naming the process that holds it."""
+        handle = open(self.path, "a+")  # noqa: SIM115 - held for the server's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise StoreError(
+                f"the database {self.path.with_suffix('')} is in use by another sidelog ({owner})"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self.handle = handle
+
+    def release(self) -> None:
+        """Release the lock (the file stays; its content is informational)."""
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+def _install_hooks(engine: AsyncEngine, begin_sql: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module (SQLAlchemy's
+        # documented recipe) so BEGIN is emitted exactly when we say.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin_sql)
+
+
+def make_engines(db_path: Path) -> tuple[AsyncEngine, AsyncEngine]:
+    """The writer engine (one connection, ``BEGIN IMMEDIATE``) and the reader engine."""
+    url = f"sqlite+aiosqlite:///{db_path}"
+    writer = create_async_engine(url, poolclass=NullPool)
+    reader = create_async_engine(url, pool_size=4, max_overflow=4)
+    _install_hooks(writer, "BEGIN IMMEDIATE")
+    _install_hooks(reader, "BEGIN")
+    return writer, reader
+
+
+async def create_schema(writer: AsyncEngine) -> None:
+    """Create missing tables and indexes (idempotent)."""
+    async with writer.begin() as conn:
+        await conn.run_sync(metadata.create_all)

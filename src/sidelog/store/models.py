@@ -1,0 +1,121 @@
+"""Domain objects the store returns (besides ``Event``), and row conversion."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sidelog.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorGroup:
+    """Errors sharing one fingerprint, with their triage state."""
+
+    fingerprint: str
+    category: str
+    message: str
+    """The latest message of the group (its events differ only in volatile parts)."""
+    count: int
+    first_seen: int
+    last_seen: int
+    last_event_id: int | None
+    status: str
+    """``unresolved`` or ``resolved``."""
+    resolved_at: int | None
+    resolve_note: str | None
+    regressed: bool
+    """An event arrived after the group was resolved (it reopened itself)."""
+
+    def to_wire(self) -> dict[str, Any]:
+        """The group as the HTTP API emits it."""
+        return {
+            "fingerprint": self.fingerprint,
+            "category": self.category,
+            "message": self.message,
+            "count": self.count,
+            "firstSeen": self.first_seen,
+            "lastSeen": self.last_seen,
+            "lastEventId": self.last_event_id,
+            "status": self.status,
+            "resolvedAt": self.resolved_at,
+            "resolveNote": self.resolve_note,
+            "regressed": self.regressed,
+        }
+
+
+GROUP_COLUMNS = (
+    "fingerprint, category, message, count, first_seen, last_seen, last_event_id, "
+    "status, resolved_at, resolve_note, regressed"
+)
+
+
+def group_from_row(row: Sequence[Any]) -> ErrorGroup:
+    """Build an ``ErrorGroup`` from a row selected with ``GROUP_COLUMNS``."""
+    return ErrorGroup(*row[:10], bool(row[10]))
+
+
+def event_from_row(row: Sequence[Any]) -> Event:
+    """Build an ``Event`` from a row selected in ``EVENT_COLUMN_NAMES`` order."""
+    (
+        id_,
+        uid,
+        category,
+        level,
+        message,
+        details,
+        user_id,
+        session_id,
+        url,
+        user_agent,
+        timestamp,
+        received_at,
+        source,
+        show_to_user,
+        user_message,
+        resolved,
+        fingerprint,
+    ) = row
+    return Event(
+        message=message,
+        category=category,
+        level=level,
+        details=details,
+        user_id=user_id,
+        session_id=session_id,
+        url=url,
+        user_agent=user_agent,
+        timestamp=timestamp,
+        received_at=received_at,
+        source=source,
+        show_to_user=None if show_to_user is None else bool(show_to_user),
+        user_message=user_message,
+        resolved=None if resolved is None else bool(resolved),
+        uid=uid,
+        fingerprint=fingerprint,
+        id=id_,
+    )
+
+
+def event_to_row(event: Event, id_: int) -> tuple[Any, ...]:
+    """The insert parameters for ``event`` stored under ``id_``."""
+    return (
+        id_,
+        event.uid,
+        event.category,
+        event.level,
+        event.message,
+        event.details,
+        event.user_id,
+        event.session_id,
+        event.url,
+        event.user_agent,
+        event.timestamp,
+        event.received_at,
+        event.source,
+        event.show_to_user,
+        event.user_message,
+        event.resolved,
+        event.fingerprint,
+    )

@@ -1,0 +1,106 @@
+"""The database schema: the ``events`` table of SPEC section 4 and its companions.
+
+Column names are a public contract (users open the file with ``sqlite3`` and
+Datasette). Indexes serve the seed's six access paths at the lowest write cost:
+plain single-column indexes where every row needs an entry, partial ones where
+only a minority of rows do (user-less events, errors, idempotency keys). SQLite
+appends the rowid to every index entry, so ``WHERE user_id = ? ORDER BY id DESC``
+walks ``ix_events_user`` backwards with no sort.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, MetaData, Table, Text, text
+
+metadata = MetaData()
+
+_EVENT_COLUMNS = (
+    ("event_uid", Text, True),
+    ("category", Text, False),
+    ("level", Text, False),
+    ("message", Text, False),
+    ("details", Text, True),
+    ("user_id", Text, True),
+    ("session_id", Text, True),
+    ("url", Text, True),
+    ("user_agent", Text, True),
+    ("timestamp", Integer, False),
+    ("received_at", Integer, False),
+    ("source", Text, False),
+    ("show_to_user", Integer, True),
+    ("user_message", Text, True),
+    ("resolved", Integer, True),
+    ("fingerprint", Text, True),
+)
+
+EVENT_COLUMN_NAMES: tuple[str, ...] = ("id", *(name for name, _, _ in _EVENT_COLUMNS))
+"""Every column of ``events`` in table order."""
+
+
+def _event_columns() -> list[Column[object]]:
+    return [Column("id", Integer, primary_key=True)] + [
+        Column(name, kind, nullable=nullable) for name, kind, nullable in _EVENT_COLUMNS
+    ]
+
+
+events = Table("events", metadata, *_event_columns())
+
+# The wire ``id`` is optional and rare: a partial unique index enforces it without
+# an entry (and a write) for every event that has none.
+Index(
+    "ux_events_event_uid",
+    events.c.event_uid,
+    unique=True,
+    sqlite_where=text("event_uid IS NOT NULL"),
+)
+# Seed access paths: by user, category, level (type), timestamp, source, and
+# unresolved errors by user.
+Index("ix_events_user", events.c.user_id, sqlite_where=text("user_id IS NOT NULL"))
+Index("ix_events_category", events.c.category)
+Index("ix_events_level", events.c.level)
+Index("ix_events_timestamp", events.c.timestamp)
+Index("ix_events_source", events.c.source)
+Index("ix_events_user_unresolved", events.c.user_id, sqlite_where=text("resolved = 0"))
+# Error-group triage: resolve/reopen touch a group's events; the stream shows them.
+Index("ix_events_fingerprint", events.c.fingerprint, sqlite_where=text("fingerprint IS NOT NULL"))
+
+events_archive = Table("events_archive", metadata, *_event_columns())
+"""Errors older than the retention period, moved here instead of deleted."""
+
+error_groups = Table(
+    "error_groups",
+    metadata,
+    Column("fingerprint", Text, primary_key=True),
+    Column("category", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("first_seen", Integer, nullable=False),
+    Column("last_seen", Integer, nullable=False),
+    Column("last_event_id", Integer, nullable=True),
+    Column("status", Text, nullable=False, server_default="unresolved"),
+    Column("resolved_at", Integer, nullable=True),
+    Column("resolve_note", Text, nullable=True),
+    Column("regressed", Integer, nullable=False, server_default="0"),
+)
+Index("ix_error_groups_status_last_seen", error_groups.c.status, error_groups.c.last_seen)
+
+INSERT_EVENTS_SQL = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMN_NAMES)}) "
+    f"VALUES ({', '.join('?' for _ in EVENT_COLUMN_NAMES)})"
+)
+"""One parameterised insert; the writer runs it with ``executemany``."""
+
+UPSERT_GROUP_SQL = """
+INSERT INTO error_groups
+    (fingerprint, category, message, count, first_seen, last_seen, last_event_id, status, regressed)
+VALUES (?, ?, ?, ?, ?, ?, ?, 'unresolved', 0)
+ON CONFLICT(fingerprint) DO UPDATE SET
+    count = count + excluded.count,
+    last_seen = max(last_seen, excluded.last_seen),
+    last_event_id = excluded.last_event_id,
+    message = excluded.message,
+    regressed = CASE WHEN status = 'resolved' THEN 1 ELSE regressed END,
+    status = 'unresolved'
+"""
+"""Count a batch's errors into their groups; an error in a resolved group reopens it
+as regressed (SQLite evaluates every SET expression against the old row)."""
