@@ -1,7 +1,58 @@
 """sidelog: a local event sidecar for developers.
 
-This package's top level is the public client API only (``EventLogger`` and
-friends); it imports no Textual and starts nothing at import time.
+This package's top level is the public client API only::
+
+    from sidelog import EventLogger
+    log = EventLogger()                 # SIDELOG_ADDRESS, else 127.0.0.1:7411
+    log.event("user signed in", category="auth", user_id="u1")
+
+Names are loaded on first use (PEP 562), so ``import sidelog`` costs next to nothing
+and never imports Textual, SQLAlchemy, pydantic or aiohttp; nothing starts at import.
 """
 
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs more than this package
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "EventLogger",
+    "SidelogASGIMiddleware",
+    "SidelogWSGIMiddleware",
+    "__version__",
+    "default_logger",
+    "install_excepthook",
+]
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sidelog.client.excepthook import install_excepthook
+    from sidelog.client.logger import EventLogger, default_logger
+    from sidelog.client.middleware import SidelogASGIMiddleware, SidelogWSGIMiddleware
+
+_LAZY = {
+    "EventLogger": "sidelog.client.logger",
+    "default_logger": "sidelog.client.logger",
+    "install_excepthook": "sidelog.client.excepthook",
+    "SidelogASGIMiddleware": "sidelog.client.middleware",
+    "SidelogWSGIMiddleware": "sidelog.client.middleware",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public names on first use, keeping ``import sidelog`` nearly free."""
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'sidelog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The lazy names too, for completion."""
+    return sorted(set(globals()) | set(__all__))

@@ -11,12 +11,13 @@ names the setting and what is allowed.
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sidelog.events import LEVEL_ALIASES, Limits
 
@@ -103,10 +104,12 @@ class Settings(BaseSettings):
     """Allow binding non-loopback addresses (``SIDELOG_ALLOW_REMOTE``, ``--allow-remote``)."""
     token: str | None = None
     """Shared secret required from remote clients; generated into ``token`` beside the DB."""
-    allowed_hosts: list[str] = []
-    """Extra ``Host`` names accepted by the HTTP API besides loopback ones."""
-    allowed_origins: list[str] = []
-    """Extra browser origins (``http://dev.local:3000``) accepted besides localhost ones."""
+    allowed_hosts: Annotated[list[str], NoDecode] = []
+    """Extra ``Host`` names accepted by the HTTP API besides loopback ones (comma-separated
+    or a JSON list)."""
+    allowed_origins: Annotated[list[str], NoDecode] = []
+    """Extra browser origins (``http://dev.local:3000``) accepted besides localhost ones
+    (comma-separated or a JSON list)."""
 
     enable_event_logging: bool = _choices(True, "SIDELOG_ENABLE_EVENT_LOGGING", "ENABLE_EVENT_LOGGING")
     """Master switch; when false every incoming event is counted as filtered."""
@@ -150,6 +153,29 @@ class Settings(BaseSettings):
     def _endpoint(cls, value: str) -> str:
         parse_endpoint(value)
         return value.strip()
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        # Environment values: "a.local,b.local" or a JSON list; pydantic-settings alone
+        # accepts only JSON and fails with a message that names no variable.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except ValueError:
+                    raise ValueError("use a JSON list or comma-separated names") from None
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("unix", mode="before")
+    @classmethod
+    def _unix(cls, value: Any) -> Any:
+        # ``off`` disables an endpoint (SPEC 10); an empty variable means unset.
+        if isinstance(value, str) and value.strip().lower() in ("", "off"):
+            return None
+        return value
 
     @field_validator("log_level", "store_level")
     @classmethod
@@ -232,7 +258,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One line naming the first bad setting and what is allowed."""
     error = exc.errors()[0]
     loc = [str(part) for part in error.get("loc", ())]
-    name = loc[0] if loc else "setting"
+    name = _field_name(loc[0]) if loc else "setting"
     field = Settings.model_fields.get(name)
     env_name = f"SIDELOG_{name.upper()}"
     if field is not None and isinstance(field.validation_alias, AliasChoices):
@@ -244,6 +270,19 @@ def describe_validation_error(exc: ValidationError) -> str:
     if isinstance(value, str | int | float) and str(value) not in message:
         message = f"{value!r}: {message}"
     return f"invalid setting {where}: {message}"
+
+
+def _field_name(loc: str) -> str:
+    """The field behind an error location, which pydantic reports by alias for the
+    seed-named settings (``SIDELOG_LOG_LEVEL`` for ``log_level``)."""
+    lowered = loc.lower()
+    for name, info in Settings.model_fields.items():
+        if name == lowered:
+            return name
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices) and any(str(c).lower() == lowered for c in alias.choices):
+            return name
+    return lowered
 
 
 def _check_binds(settings: Settings) -> None:

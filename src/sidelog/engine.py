@@ -27,7 +27,14 @@ from sidelog.pipeline.batcher import Batcher, CommittedBatch
 from sidelog.pipeline.counters import Counters, RateMeter
 from sidelog.pipeline.queue import IngestQueue, Origin, SyncMarker
 from sidelog.pipeline.ratelimit import RateLimiter
-from sidelog.store.database import DatabaseLock, create_schema, make_engines, prepare_folder
+from sidelog.store.database import (
+    CHECKPOINT_WAL_BYTES,
+    DatabaseLock,
+    checkpoint,
+    create_schema,
+    make_engines,
+    prepare_folder,
+)
 from sidelog.store.models import ErrorGroup
 from sidelog.store.reader import StoreReader
 from sidelog.store.writer import PruneResult, StoreWriter
@@ -170,6 +177,7 @@ class Engine:
         )
         self._tasks.append(asyncio.create_task(self._batcher.run(), name="sidelog-writer"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="sidelog-housekeeping"))
+        self._tasks.append(asyncio.create_task(self._checkpoints(reader_engine), name="sidelog-checkpoints"))
 
     async def start(self) -> None:
         """Open the store and bind the socket endpoints from the settings."""
@@ -203,14 +211,20 @@ class Engine:
             self.clients -= 1
 
     async def stop(self, timeout: float = 10.0) -> StopReport:
-        """Stop accepting, close connections, drain the queue, close the store."""
+        """Stop accepting, stop reading, drain the queue, close connections and the store."""
         for server in self._servers:
             server.close()
         for closer in self._closers:
             with contextlib.suppress(Exception):
                 await closer()
+        # Sockets stop reading now but close only after the drain, so the sync replies
+        # for what they already sent still reach them (else clients resend: duplicates).
         for connection in list(self._connections):
-            connection.close()
+            stop_reading = getattr(connection, "stop_reading", None)
+            if stop_reading is not None:
+                stop_reading()
+            else:
+                connection.close()
         unsaved = 0
         if self._batcher is not None:
             self._batcher.stop()
@@ -220,6 +234,8 @@ class Engine:
             except TimeoutError:
                 unsaved = len(self.queue)
                 writer_task.cancel()
+        for connection in list(self._connections):
+            connection.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -392,7 +408,7 @@ class Engine:
         older_than = now_ms() - settings.retention_days * 86_400_000 if settings.retention_days else None
         budget = settings.db_budget_mb * 1024 * 1024 if settings.db_budget_mb else None
         result: PruneResult = await self._call(
-            lambda: writer.prune(older_than=older_than, budget_bytes=budget, db_path=str(settings.db))
+            lambda: writer.prune(older_than=older_than, budget_bytes=budget)
         )
         if result.deleted:
             self._facets.counts = await self.reader.facet_counts()
@@ -435,6 +451,17 @@ class Engine:
     async def _call(self, command: Callable[[], Awaitable[Any]]) -> Any:
         assert self._batcher is not None
         return await self._batcher.call(command)
+
+    async def _checkpoints(self, reader_engine: Any) -> None:
+        """Keep the WAL short by checkpointing off the writer's thread (see ``checkpoint``)."""
+        wal = self.settings.db.with_name(self.settings.db.name + "-wal")
+        while True:
+            await asyncio.sleep(0.25)
+            if _file_size(wal) > CHECKPOINT_WAL_BYTES:
+                try:
+                    await checkpoint(reader_engine)
+                except Exception as exc:  # a failed checkpoint is retried; it loses nothing
+                    log.warning("checkpoint failed: %s", exc)
 
     async def _housekeeping(self) -> None:
         """Rate-limit reports every second; retention at start and hourly."""

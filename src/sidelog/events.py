@@ -79,6 +79,19 @@ class EventError(ValueError):
     """An event broke a rule; the message names the field and says what is allowed."""
 
 
+class InvalidValue:
+    """A decoded array element already known to be invalid (a lone surrogate in it).
+
+    The decoder puts it in place of the element so the rest of the array is still
+    stored; ``parse_event`` rejects it with ``reason``.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Size limits applied to incoming events (SPEC section 2)."""
@@ -168,21 +181,28 @@ def parse_event(
 ) -> Event:
     """Validate and normalise one decoded wire object into an ``Event``.
 
-    Raises ``EventError`` whose message names the field at fault.
+    Raises ``EventError`` whose message names the field at fault. This runs once per
+    ingested event, so the common case (short strings, no unknown fields) is checked
+    inline with exact type tests; anything unusual takes the slower path that builds
+    the precise error message.
     """
-    if not isinstance(obj, dict):
-        raise EventError(f"an event must be a JSON object, got {_json_type(obj)}")
+    if type(obj) is not dict:
+        if isinstance(obj, InvalidValue):
+            raise EventError(obj.reason)
+        if not isinstance(obj, dict):
+            raise EventError(f"an event must be a JSON object, got {_json_type(obj)}")
     get = obj.get
     max_bytes = limits.max_field_bytes
+    short = max_bytes // 4  # a str this short is within max_bytes in any encoding
 
     message = get("message")
     if message is None:
         message = get("msg")
         if message is None:
             raise EventError("message is required")
-    if not isinstance(message, str):
+    if type(message) is not str:
         raise EventError(f"message must be a string, got {_json_type(message)}")
-    if not message.strip():
+    if not message or message.isspace():
         raise EventError("message must not be empty")
     if "\x00" in message:
         raise EventError("message must not contain a NUL character")
@@ -191,67 +211,89 @@ def parse_event(
     if category is None:
         category = "general"
     else:
-        category = _text(category, "category", max_bytes).strip().lower()
+        if not (type(category) is str and len(category) <= short and "\x00" not in category):
+            category = _text(category, "category", max_bytes)
+        category = category.strip().lower()
         if not category:
             raise EventError("category must not be empty")
 
     level_value = get("type")
-    level_field = "type"
     if level_value is None:
         level_value = get("level")
-        level_field = "level"
-    level = "info" if level_value is None else normalize_level(level_value, level_field)
+        level = "info" if level_value is None else normalize_level(level_value, "level")
+    else:
+        level = LEVEL_ALIASES.get(level_value) if type(level_value) is str else None
+        if level is None:
+            level = normalize_level(level_value, "type")
 
     source = get("source")
     if source is None:
         source = default_source
     else:
-        source = _text(source, "source", max_bytes).strip().lower()
+        if not (type(source) is str and len(source) <= short and "\x00" not in source):
+            source = _text(source, "source", max_bytes)
+        source = source.strip().lower()
         if not source:
             raise EventError("source must not be empty")
 
-    timestamp = _timestamp(get("timestamp", get("ts")), received_at)
+    stamp = get("timestamp")
+    if stamp is None:
+        stamp = get("ts")
+    if stamp is None:
+        timestamp = received_at
+    elif type(stamp) is int and _MIN_TS <= stamp <= _MAX_TS:
+        timestamp = stamp
+    else:
+        timestamp = _timestamp(stamp, received_at)
 
     uid = get("id")
-    if uid is not None:
+    if uid is not None and (type(uid) is not str or not uid or len(uid) > MAX_UID_CHARS):
         if not isinstance(uid, str):
             raise EventError(f"id must be a string, got {_json_type(uid)}")
-        if not uid or len(uid) > MAX_UID_CHARS:
-            raise EventError(f"id must be 1 to {MAX_UID_CHARS} characters")
+        raise EventError(f"id must be 1 to {MAX_UID_CHARS} characters")
 
-    resolved = _bool(get("resolved"), "resolved")
-    if resolved is None and level == "error":
-        resolved = False
+    resolved = get("resolved")
+    if resolved is None:
+        if level == "error":
+            resolved = False
+    elif type(resolved) is not bool:
+        raise EventError(f"resolved must be true or false, got {_json_type(resolved)}")
+    show_to_user = get("showToUser")
+    if show_to_user is None:
+        show_to_user = get("show_to_user")
+    if show_to_user is not None and type(show_to_user) is not bool:
+        raise EventError(f"showToUser must be true or false, got {_json_type(show_to_user)}")
 
     details_value = get("details")
-    extra = {key: value for key, value in obj.items() if key not in KNOWN_FIELDS}
-    if extra:
+    if not obj.keys() <= KNOWN_FIELDS:
+        extra = {key: value for key, value in obj.items() if key not in KNOWN_FIELDS}
         details_value = _merge_extra(details_value, extra)
     details = None
     if details_value is not None:
         _check_depth(details_value, limits.max_details_depth)
         details = orjson.dumps(details_value).decode()
 
-    event = Event(
-        message=message,
-        category=category,
-        level=level,
-        details=details,
-        user_id=_optional_text(obj, "userId", "user_id", max_bytes),
-        session_id=_optional_text(obj, "sessionId", "session_id", max_bytes),
-        url=_optional_text(obj, "url", None, max_bytes),
-        user_agent=_optional_text(obj, "userAgent", "user_agent", max_bytes),
-        timestamp=timestamp,
-        received_at=received_at,
-        source=source,
-        show_to_user=_bool(get("showToUser", get("show_to_user")), "showToUser"),
-        user_message=_optional_text(obj, "userMessage", "user_message", max_bytes),
-        resolved=resolved,
-        uid=uid,
-    )
+    fingerprint = None
     if level == "error":
-        event.fingerprint = fingerprint_of(event.category, event.message, details_value)
-    return event
+        fingerprint = fingerprint_of(category, message, details_value)
+    return Event(
+        message,
+        category,
+        level,
+        details,
+        _optional_text(obj, "userId", "user_id", max_bytes, short),
+        _optional_text(obj, "sessionId", "session_id", max_bytes, short),
+        _optional_text(obj, "url", None, max_bytes, short),
+        _optional_text(obj, "userAgent", "user_agent", max_bytes, short),
+        timestamp,
+        received_at,
+        source,
+        show_to_user,
+        _optional_text(obj, "userMessage", "user_message", max_bytes, short),
+        resolved,
+        uid,
+        fingerprint,
+    )
 
 
 def _json_type(value: object) -> str:
@@ -282,7 +324,9 @@ def _text(value: object, name: str, max_bytes: int) -> str:
     return value
 
 
-def _optional_text(obj: dict[str, Any], name: str, alias: str | None, max_bytes: int) -> str | None:
+def _optional_text(
+    obj: dict[str, Any], name: str, alias: str | None, max_bytes: int, short: int
+) -> str | None:
     value = obj.get(name)
     if value is None and alias is not None:
         value = obj.get(alias)
@@ -290,6 +334,8 @@ def _optional_text(obj: dict[str, Any], name: str, alias: str | None, max_bytes:
             name = alias
     if value is None:
         return None
+    if type(value) is str and len(value) <= short and "\x00" not in value:
+        return value
     return _text(value, name, max_bytes)
 
 
@@ -343,15 +389,26 @@ def _merge_extra(details: object, extra: dict[str, Any]) -> object:
 
 def _check_depth(value: object, limit: int) -> None:
     """Raise if ``value`` nests arrays/objects deeper than ``limit`` levels."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            raise EventError(f"details nests deeper than {limit} levels")
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    if _depth(value, limit) > limit:
+        raise EventError(f"details nests deeper than {limit} levels")
+
+
+def _depth(value: object, limit: int) -> int:
+    """Nesting depth of ``value`` (1 for a flat object), stopping once past ``limit``."""
+    kind = type(value)
+    if kind is dict:
+        children: Any = value.values()  # type: ignore[attr-defined]
+    elif kind is list:
+        children = value
+    else:
+        return 0
+    if limit <= 0:
+        return 1
+    deepest = 0
+    for child in children:
+        child_kind = type(child)
+        if child_kind is dict or child_kind is list:
+            depth = _depth(child, limit - 1)
+            if depth > deepest:
+                deepest = depth
+    return deepest + 1

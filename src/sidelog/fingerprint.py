@@ -14,9 +14,9 @@ from typing import Any
 
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|`[^`]*`")
-_HEX = re.compile(
-    r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b(?:0x)?[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b"
-)
+# One linear pass over hex-looking tokens; ``_hex_token`` decides. (A single regex that
+# demands "a digit and a letter somewhere" backtracks quadratically on long runs.)
+_HEX = re.compile(r"\b(?:0[xX])?[0-9a-fA-F]+\b")
 _ID_WITH_DIGITS = re.compile(r"\b[A-Za-z]+_[A-Za-z0-9]*\d[A-Za-z0-9]*\b")
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*")
 _SPACES = re.compile(r"\s+")
@@ -24,7 +24,27 @@ _SPACES = re.compile(r"\s+")
 # Frame lines: Python tracebacks (innermost frame is the last) and V8/JS stacks
 # (innermost frame is the first).
 _PY_FRAME = re.compile(r'File "([^"]+)", line \d+, in (\S+)')
-_JS_FRAME = re.compile(r"^\s*at (?:(\S+) \()?([^():\s]+?)(?::\d+)*\)?\s*$", re.MULTILINE)
+# JS frame lines are split by hand (``_js_frame``): a location may be a URL with a
+# scheme and port, and a regex that finds the trailing ``:line:column`` by
+# backtracking is quadratic on hostile stacks.
+_JS_AT = re.compile(r"^[ \t]*at (.*)$", re.MULTILINE)
+
+
+def _hex_token(match: re.Match[str]) -> str:
+    """``<hex>`` for ``0x…`` or a token mixing digits and a-f letters; others unchanged
+    (pure numbers are handled next, pure-letter words such as ``face`` are words)."""
+    token = match.group(0)
+    if token[:2] in ("0x", "0X"):
+        return "<hex>"
+    has_digit = has_letter = False
+    for char in token:
+        if char.isdigit():
+            has_digit = True
+        else:
+            has_letter = True
+        if has_digit and has_letter:
+            return "<hex>"
+    return token
 
 
 def message_shape(message: str) -> str:
@@ -32,7 +52,7 @@ def message_shape(message: str) -> str:
     shape = _UUID.sub("<uuid>", message[:2000])
     shape = _QUOTED.sub("<str>", shape)
     shape = _ID_WITH_DIGITS.sub("<id>", shape)
-    shape = _HEX.sub("<hex>", shape)
+    shape = _HEX.sub(_hex_token, shape)
     shape = _NUMBER.sub("#", shape)
     return _SPACES.sub(" ", shape).strip()
 
@@ -59,11 +79,28 @@ def top_frame(stack: str) -> str:
     if py:
         path, function = py[-1]
         return f"{path}:{function}"
-    js = _JS_FRAME.search(stack)
-    if js:
-        function, path = js.group(1) or "<anonymous>", js.group(2)
-        return f"{path}:{function}"
+    for match in _JS_AT.finditer(stack):
+        frame = _js_frame(match.group(1).strip())
+        if frame:
+            return frame
     return ""
+
+
+def _js_frame(rest: str) -> str:
+    """``location:function`` from ``fn (location:line:col)`` or ``location:line:col``;
+    ``""`` for frames without a line number (``<anonymous>``, ``native``)."""
+    function = "<anonymous>"
+    if rest.endswith(")") and " (" in rest:
+        name, _, rest = rest[:-1].partition(" (")
+        for prefix in ("async ", "new "):
+            name = name.removeprefix(prefix)
+        function = name or function
+    parts = rest.split(":")
+    cut = 0
+    while len(parts) > 1 and parts[-1].isdigit() and cut < 2:
+        parts.pop()
+        cut += 1
+    return f"{':'.join(parts)}:{function}" if cut else ""
 
 
 def fingerprint_of(category: str, message: str, details: object) -> str:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 _REPLY_BUFFER_LIMIT = 256 * 1024
 """Stop writing replies once this many bytes are waiting for the client to read."""
+_FORCED_REPLY_LIMIT = 4 * 1024 * 1024
+"""Sync acknowledgements get more room, but not unbounded: a client that floods sync
+lines and never reads must not grow the server's memory."""
 
 
 class StartupError(RuntimeError):
@@ -81,9 +84,9 @@ class IngestConnection(asyncio.Protocol):
         self._eof = True
         if not self._closing:
             self._handle(self._decoder.finish())
-        if self._pending_syncs == 0:
-            return False  # let asyncio close the transport
-        return True  # keep it open for writing until the sync replies are sent
+        # False lets asyncio close the transport; True keeps it open for writing until
+        # the pending sync replies are sent.
+        return self._pending_syncs != 0
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
@@ -96,6 +99,12 @@ class IngestConnection(asyncio.Protocol):
         self._closing = True
         if self._transport is not None:
             self._transport.close()
+
+    def stop_reading(self) -> None:
+        """Shutdown: read nothing more, but keep the socket open for pending sync replies."""
+        self._closing = True
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.pause_reading()
 
     def _resume(self) -> None:
         self._paused = False
@@ -121,6 +130,10 @@ class IngestConnection(asyncio.Protocol):
                 self.close()
                 return
             if isinstance(item, AuthLine):
+                if not self._require_auth:
+                    # Loopback and Unix clients need no token; a client configured with
+                    # one (SIDELOG_TOKEN) must still be able to talk to a local sidelog.
+                    continue
                 token = engine.token or ""
                 if token and hmac.compare_digest(item.token.encode(), token.encode()):
                     self._require_auth = False
@@ -169,7 +182,7 @@ class IngestConnection(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        if not force and transport.get_write_buffer_size() > _REPLY_BUFFER_LIMIT:
+        if transport.get_write_buffer_size() > (_FORCED_REPLY_LIMIT if force else _REPLY_BUFFER_LIMIT):
             self._engine.counters.replies_dropped += 1
             return
         transport.write(orjson.dumps(obj) + b"\n")

@@ -10,6 +10,7 @@ every write to the database is serialised here (STYLE convention 4).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -65,6 +66,11 @@ class Batcher:
         self._queue = queue
         self._writer = writer
         self._batch_size = batch_size
+        # Group commit: when the writer falls behind, one transaction takes every full
+        # batch waiting (up to this many events). Flush *triggers* are unchanged; only
+        # a backlog is written in fewer, larger transactions, which is what keeps the
+        # writer ahead of a flood (each commit rewrites every index page it touched).
+        self._group_limit = batch_size * 20 if batch_size > 1 else 1
         self._interval = interval_s
         self._store_rank = LEVEL_RANK[store_level]
         self._counters = counters
@@ -107,7 +113,12 @@ class Batcher:
                 continue
             if not self._stopping and len(queue) < self._batch_size and not queue.has_marker:
                 await queue.wait(self._batch_size, self._interval - queue.oldest_age())
-            await self._write(queue.take(self._batch_size))
+            batch = queue.take(max(self._batch_size, min(len(queue), self._group_limit)))
+            try:
+                await self._write(batch)
+            except Exception:  # the writer task must outlive any bug: count, report, go on
+                log.exception("writing a batch failed")
+                self._fail(batch)
 
     async def _write(self, batch: Batch) -> None:
         rank = self._store_rank
@@ -118,34 +129,56 @@ class Batcher:
             to_store, live_only = batch.events, []
         result = await self._write_with_retries(to_store) if to_store else BatchResult([], [])
         counters = self._counters
+        lost: set[int] = set()
+        repeated: set[int] = set()
         if result is None:
             counters.write_failed += len(to_store)
             stored: list[Event] = []
             lost = {id(event) for event in to_store}
-            for event, origin in zip(batch.events, batch.origins, strict=True):
-                if origin is not None and id(event) in lost:
-                    origin.failed += 1
         else:
             stored = result.stored
             counters.stored += len(stored)
             counters.duplicates += len(result.duplicates)
             self._meter.add(len(stored))
             repeated = {id(event) for event in result.duplicates}
-            for event, origin in zip(batch.events, batch.origins, strict=True):
+        counters.live_only += len(live_only)
+        # Settle each origin's counts in queue order and acknowledge every sync marker
+        # at its own place, so a reply counts the events sent before it, not after.
+        events, origins = batch.events, batch.origins
+        start = 0
+        for marker in (*batch.markers, None):
+            end = len(events) if marker is None else marker.position
+            for index in range(start, end):
+                origin = origins[index]
                 if origin is None:
                     continue
-                if event.id is not None:
+                event = events[index]
+                if result is None:
+                    if id(event) in lost:
+                        origin.failed += 1
+                elif event.id is not None:
                     origin.stored += 1
                 elif id(event) in repeated:
                     origin.duplicates += 1
-        counters.live_only += len(live_only)
-        for marker in batch.markers:
-            try:
-                marker.callback(marker.origin)
-            except Exception:  # a closed connection must not stop the writer
-                log.debug("sync callback failed", exc_info=True)
+            start = max(start, end)
+            if marker is not None:
+                try:
+                    marker.callback(marker.origin)
+                except Exception:  # a closed connection must not stop the writer
+                    log.debug("sync callback failed", exc_info=True)
         if stored or live_only:
             self._publish(CommittedBatch(stored, live_only))
+
+    def _fail(self, batch: Batch) -> None:
+        """Account for a batch lost to an unexpected error and release its waiters."""
+        self._counters.write_failed += len(batch.events)
+        self.health.failing = True
+        for origin in batch.origins:
+            if origin is not None:
+                origin.failed += 1
+        for marker in batch.markers:
+            with contextlib.suppress(Exception):
+                marker.callback(marker.origin)
 
     async def _write_with_retries(self, events: list[Event]) -> BatchResult | None:
         health = self.health
@@ -157,6 +190,7 @@ class Batcher:
                 health.last_error_at = time.time()
                 health.failing = True
                 log.warning("write failed (attempt %d): %s", attempt + 1, health.last_error)
+                await self._writer.reset()
                 if delay is None:
                     return None
                 await asyncio.sleep(delay)

@@ -42,6 +42,8 @@ class SyncMarker:
 
     origin: Origin
     callback: Callable[[Origin], None]
+    position: int = 0
+    """How many events of its batch precede it (set by ``IngestQueue.take``)."""
 
 
 @dataclass(eq=False)
@@ -119,6 +121,7 @@ class IngestQueue:
         while items and len(events) < max_events:
             item = items.popleft()
             if isinstance(item, SyncMarker):
+                item.position = len(events)
                 batch.markers.append(item)
                 self._markers -= 1
             else:
@@ -128,6 +131,7 @@ class IngestQueue:
         while items and isinstance(items[0], SyncMarker):
             marker = items.popleft()
             assert isinstance(marker, SyncMarker)
+            marker.position = len(events)
             batch.markers.append(marker)
             self._markers -= 1
         self._events -= len(events)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -25,7 +26,6 @@ PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=5000",
-    "PRAGMA cache_size=-65536",
     "PRAGMA temp_store=MEMORY",
     "PRAGMA foreign_keys=OFF",
 )
@@ -84,14 +84,14 @@ class DatabaseLock:
             self.handle = None
 
 
-def _install_hooks(engine: AsyncEngine, begin_sql: str) -> None:
+def _install_hooks(engine: AsyncEngine, begin_sql: str, extra_pragmas: tuple[str, ...] = ()) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module (SQLAlchemy's
         # documented recipe) so BEGIN is emitted exactly when we say.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in PRAGMAS:
+        for pragma in PRAGMAS + extra_pragmas:
             cursor.execute(pragma)
         cursor.close()
 
@@ -105,12 +105,39 @@ def make_engines(db_path: Path) -> tuple[AsyncEngine, AsyncEngine]:
     url = f"sqlite+aiosqlite:///{db_path}"
     writer = create_async_engine(url, poolclass=NullPool)
     reader = create_async_engine(url, pool_size=4, max_overflow=4)
-    _install_hooks(writer, "BEGIN IMMEDIATE")
-    _install_hooks(reader, "BEGIN")
+    # The writer keeps the hot index pages of a million-row store in its own cache
+    # (measured: index inserts slow down sharply once they miss it); readers mostly
+    # touch recent pages and share the OS page cache.
+    _install_hooks(writer, "BEGIN IMMEDIATE", ("PRAGMA wal_autocheckpoint=0", "PRAGMA cache_size=-131072"))
+    _install_hooks(reader, "BEGIN", ("PRAGMA cache_size=-16384",))
     return writer, reader
 
 
+CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024
+"""Checkpoint once the WAL passes this size (the writer itself never checkpoints)."""
+
+
+async def checkpoint(reader: AsyncEngine, mode: str = "PASSIVE") -> None:
+    """Copy committed WAL pages into the database file on a reader connection.
+
+    The writer runs with ``wal_autocheckpoint=0`` so that this I/O (and its fsync)
+    happens on another connection's thread, overlapping with ingest instead of
+    stalling a commit. PASSIVE never blocks the writer or readers.
+    """
+    async with reader.connect() as conn:
+        await conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+
+
 async def create_schema(writer: AsyncEngine) -> None:
-    """Create missing tables and indexes (idempotent)."""
-    async with writer.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    """Create missing tables and indexes (idempotent).
+
+    This is the first connection to the file, so a path that is a folder or a file
+    that is not a SQLite database surfaces here, as one line instead of a traceback.
+    """
+    try:
+        async with writer.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    except DBAPIError as exc:
+        reason = str(exc.orig) if exc.orig is not None else str(exc)
+        url = writer.url.database
+        raise StoreError(f"cannot open the database {url}: {reason.splitlines()[0]}") from None

@@ -60,7 +60,9 @@ Index("ix_events_category", events.c.category)
 Index("ix_events_level", events.c.level)
 Index("ix_events_timestamp", events.c.timestamp)
 Index("ix_events_source", events.c.source)
-Index("ix_events_user_unresolved", events.c.user_id, sqlite_where=text("resolved = 0"))
+# Both columns, so the planner prefers this small partial index over ix_events_user
+# when a query says ``user_id = ? AND resolved = 0`` (with one column it picks either).
+Index("ix_events_user_unresolved", events.c.user_id, events.c.resolved, sqlite_where=text("resolved = 0"))
 # Error-group triage: resolve/reopen touch a group's events; the stream shows them.
 Index("ix_events_fingerprint", events.c.fingerprint, sqlite_where=text("fingerprint IS NOT NULL"))
 
@@ -89,6 +91,18 @@ INSERT_EVENTS_SQL = (
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMN_NAMES)})"
 )
 """One parameterised insert; the writer runs it with ``executemany``."""
+
+MULTI_ROW_INSERT = 512
+"""Rows per multi-row insert statement (512 x 17 parameters, under SQLite's 32766)."""
+
+INSERT_EVENTS_MULTI_SQL = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMN_NAMES)}) VALUES "
+    + ", ".join(["(" + ", ".join("?" for _ in EVENT_COLUMN_NAMES) + ")"] * MULTI_ROW_INSERT)
+)
+"""``MULTI_ROW_INSERT`` rows in one statement. The sqlite3 module releases the GIL
+only inside each statement step and must win it back after every step; while the
+event loop thread is busy parsing, each win-back can wait a whole switch interval.
+One step per 512 rows instead of per row keeps the writer thread from stalling."""
 
 UPSERT_GROUP_SQL = """
 INSERT INTO error_groups

@@ -7,7 +7,7 @@ reading them back. Each method is one ``BEGIN IMMEDIATE`` transaction.
 
 from __future__ import annotations
 
-import os
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sidelog.events import Event
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_to_row, group_from_row
-from sidelog.store.schema import EVENT_COLUMN_NAMES, INSERT_EVENTS_SQL, UPSERT_GROUP_SQL
+from sidelog.store.schema import (
+    EVENT_COLUMN_NAMES,
+    INSERT_EVENTS_MULTI_SQL,
+    INSERT_EVENTS_SQL,
+    MULTI_ROW_INSERT,
+    UPSERT_GROUP_SQL,
+)
 
 _PRUNE_CHUNK = 5_000
 
@@ -38,6 +44,22 @@ class PruneResult:
     archived: int
 
 
+async def _insert(conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows: whole chunks as multi-row statements, the rest row by row.
+
+    Each call is one trip to the driver's thread, so two trips at most per batch.
+    """
+    full = len(rows) - len(rows) % MULTI_ROW_INSERT
+    if full:
+        chunks = [
+            tuple([value for row in rows[start : start + MULTI_ROW_INSERT] for value in row])
+            for start in range(0, full, MULTI_ROW_INSERT)
+        ]
+        await conn.exec_driver_sql(INSERT_EVENTS_MULTI_SQL, chunks)
+    if full < len(rows):
+        await conn.exec_driver_sql(INSERT_EVENTS_SQL, rows[full:])
+
+
 class StoreWriter:
     """Owns the write connection; not safe to call concurrently (the engine serialises)."""
 
@@ -58,10 +80,27 @@ class StoreWriter:
         """Checkpoint the WAL into the main file and close the connection."""
         if self._conn is not None:
             try:
-                await self._conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                # Straight on the driver: SQLAlchemy would autobegin (BEGIN IMMEDIATE) first,
+                # and SQLite refuses a checkpoint inside a transaction ("table is locked").
+                raw = await self._conn.get_raw_connection()
+                driver: Any = raw.driver_connection
+                await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 await self._conn.close()
                 self._conn = None
+
+    async def reset(self) -> None:
+        """Recover after a failed write: roll back, or reopen a broken connection."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        except Exception:
+            with contextlib.suppress(Exception):
+                await conn.close()
+            self._conn = await self._engine.connect()
 
     @property
     def conn(self) -> AsyncConnection:
@@ -102,7 +141,7 @@ class StoreWriter:
                         group[5] = max(group[5], event.received_at)
                         group[6] = next_id
             if rows:
-                await conn.exec_driver_sql(INSERT_EVENTS_SQL, rows)
+                await _insert(conn, rows)
             if groups:
                 await conn.exec_driver_sql(UPSERT_GROUP_SQL, [tuple(g) for g in groups.values()])
         first_id = self.last_id + 1
@@ -167,7 +206,7 @@ class StoreWriter:
             ).one()
         return group_from_row(row)
 
-    async def prune(self, *, older_than: int | None, budget_bytes: int | None, db_path: str) -> PruneResult:
+    async def prune(self, *, older_than: int | None, budget_bytes: int | None) -> PruneResult:
         """Apply retention: archive old errors, delete old non-errors, then delete the
         oldest non-errors while the database is over its size budget.
 
@@ -199,7 +238,7 @@ class StoreWriter:
                     )
                     deleted += max(result.rowcount, 0)
         if budget_bytes is not None:
-            while await self.used_bytes(db_path) > budget_bytes:
+            while await self._used_bytes() > budget_bytes:
                 async with self.conn.begin():
                     result = await self.conn.exec_driver_sql(
                         "DELETE FROM events WHERE id IN (SELECT id FROM events "
@@ -212,13 +251,16 @@ class StoreWriter:
                     break
         return PruneResult(deleted, archived)
 
-    async def used_bytes(self, db_path: str) -> int:
-        """Bytes in use: pages not on the free list, plus the WAL file."""
-        page_size = (await self.conn.exec_driver_sql("PRAGMA page_size")).scalar_one()
-        pages = (await self.conn.exec_driver_sql("PRAGMA page_count")).scalar_one()
-        free = (await self.conn.exec_driver_sql("PRAGMA freelist_count")).scalar_one()
-        try:
-            wal = os.path.getsize(db_path + "-wal")
-        except OSError:
-            wal = 0
-        return int((pages - free) * page_size) + wal
+    async def _used_bytes(self) -> int:
+        """Bytes of the database in use (pages not on the free list).
+
+        Its own short transaction: an autobegun one would stay open and make the
+        writer's next ``begin()`` fail. The WAL is left out on purpose: deleting rows
+        grows it until the next checkpoint, so counting it would make pruning chase
+        its own tail.
+        """
+        async with self.conn.begin():
+            page_size = (await self.conn.exec_driver_sql("PRAGMA page_size")).scalar_one()
+            pages = (await self.conn.exec_driver_sql("PRAGMA page_count")).scalar_one()
+            free = (await self.conn.exec_driver_sql("PRAGMA freelist_count")).scalar_one()
+        return int((pages - free) * page_size)

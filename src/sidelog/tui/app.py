@@ -1,14 +1,400 @@
-"""Placeholder until the terminal UI lands: run headless."""
+"""The terminal UI: composes the panes, runs the engine on Textual's loop, routes events.
+
+``SidelogApp(settings)`` is the whole UI; ``run_app`` (called by ``cli.py`` when
+``sidelog`` has no sub-command) runs it and turns start-up failures into one line.
+The app holds the one piece of shared state, the active ``EventFilter``; each pane
+owns its behaviour and reports facts back as messages.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from textual import events, on, work
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Static
 
 from sidelog.config import Settings
+from sidelog.engine import Engine, StopReport, Subscription
+from sidelog.events import LEVELS, now_ms
+from sidelog.filters import EMPTY_FILTER, EventFilter
+from sidelog.ingest.tcp import StartupError
+from sidelog.pipeline.counters import Counters
+from sidelog.store.database import StoreError
+from sidelog.tui.commands import PaletteCommand, SidelogCommands, app_commands
+from sidelog.tui.keys import APP_BINDINGS
+from sidelog.tui.live import LiveBuffer
+from sidelog.tui.messages import EngineFailed, EngineStarted, EventsCommitted
+from sidelog.tui.screens.help import HelpScreen
+from sidelog.tui.screens.prompt import PromptScreen
+from sidelog.tui.styles import stylesheet_path
+from sidelog.tui.widgets.errors import ErrorsPane
+from sidelog.tui.widgets.healthbar import HealthBar
+from sidelog.tui.widgets.sidebar import FilterSidebar
+from sidelog.tui.widgets.stream import StreamView
+from sidelog.tui.widgets.summary import FilterSummary
+
+LIVE_INTERVAL_S = 1 / 30
+"""Shortest gap between two live updates of the panes (a burst becomes one repaint)."""
+
+WIDE_COLUMNS = 120
+"""From this width both side panes show by default."""
+MEDIUM_COLUMNS = 100
+"""From this width the filter sidebar shows by default; below it, only the stream."""
+
+
+class SidelogApp(App[int]):
+    """sidelog's terminal UI over one engine it starts, feeds from, and drains on quit."""
+
+    TITLE = "sidelog"
+    COMMANDS = App.COMMANDS | {SidelogCommands}
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+
+    flt: reactive[EventFilter] = reactive(EMPTY_FILTER, init=False)
+    """What the stream shows (history and live alike)."""
+    show_sidebar: reactive[bool] = reactive(True)
+    """Whether the filter sidebar is displayed."""
+    show_errors: reactive[bool] = reactive(True)
+    """Whether the error groups pane is displayed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], int] = now_ms,
+        health_interval: float = 1.0,
+        handle_signals: bool = False,
+    ) -> None:
+        """``clock`` dates relative ages (tests freeze it); ``handle_signals`` drains on SIGTERM."""
+        super().__init__(css_path=stylesheet_path())
+        self.settings = settings
+        self.engine: Engine | None = None
+        self.ready = asyncio.Event()
+        """Set once the engine runs and the stream is mounted (tests await it)."""
+        self.failure: str | None = None
+        """Why the engine could not start, shown by ``run_app`` after the UI closes."""
+        self.stop_report: StopReport | None = None
+        """What the drain on quit managed (``None`` until the engine stopped)."""
+        self.stop_counters: Counters | None = None
+        """The engine's counters at stop, for the summary line."""
+        self._clock = clock
+        self._health_interval = health_interval
+        self._handle_signals = handle_signals
+        self._live = LiveBuffer()
+        self._subscription: Subscription | None = None
+        self._quitting = False
+        self._width_tier: int | None = None
+        self._counts_seen = -1
+        self._lagged_seen = 0
+
+    # ----------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        """Sidebar left, stream centre, errors right, health bar and footer below."""
+        with Horizontal(id="body"):
+            yield FilterSidebar(id="sidebar")
+            with Vertical(id="centre"):
+                yield FilterSummary(id="summary")
+                yield Static("starting sidelog…", id="stream-placeholder")
+            yield ErrorsPane(clock=self._clock, id="errors")
+        yield HealthBar(id="health")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the engine in a worker so the first frame does not wait for it."""
+        self.query_one("#sidebar", FilterSidebar).border_title = "Filters"
+        self._start_engine()
+        if self._handle_signals:  # `kill` and `kill -INT` drain like `q` (Ctrl+C is a key in raw mode)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().add_signal_handler(signum, self.call_next, self.action_quit)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Collapse side panes on narrow terminals (only when crossing a width tier)."""
+        width = event.size.width
+        tier = 2 if width >= WIDE_COLUMNS else 1 if width >= MEDIUM_COLUMNS else 0
+        if tier != self._width_tier:
+            self._width_tier = tier
+            self.show_sidebar = tier >= 1
+            self.show_errors = tier >= 2
+
+    def watch_show_sidebar(self, show: bool) -> None:
+        """Show or hide the sidebar, moving focus off it when hidden."""
+        self._show_pane("#sidebar", show, "-no-sidebar")
+
+    def watch_show_errors(self, show: bool) -> None:
+        """Show or hide the errors pane, moving focus off it when hidden."""
+        self._show_pane("#errors", show, "-no-errors")
+
+    def _show_pane(self, selector: str, show: bool, hidden_class: str) -> None:
+        self.query_one("#body").set_class(not show, hidden_class)
+        if not show and self.query_one(selector).has_focus:
+            self._focus_stream()
+
+    def _focus_stream(self) -> None:
+        streams = self.query(StreamView)
+        if streams:
+            streams.first().focus()
+        else:  # still starting: nothing hidden may keep the keyboard
+            self.screen.set_focus(None)
+
+    # ---------------------------------------------------------------- engine
+
+    @work(name="engine-start", group="engine", exclusive=True, exit_on_error=False)
+    async def _start_engine(self) -> None:
+        from sidelog.commands.serve import start_engine
+
+        try:
+            engine = await start_engine(self.settings)
+        except (StartupError, StoreError, OSError) as exc:
+            self.post_message(EngineFailed(str(exc)))
+            return
+        self.post_message(EngineStarted(engine))
+
+    async def on_engine_started(self, message: EngineStarted) -> None:
+        """Mount the stream over the running engine and start following it."""
+        engine = self.engine = message.engine
+        if self._quitting:
+            return
+        self._subscription = engine.subscribe(maxsize=4096)
+        placeholder = self.query_one("#stream-placeholder")
+        stream = StreamView(engine, id="stream")
+        await self.query_one("#centre").mount(stream, after=placeholder)
+        await placeholder.remove()
+        stream.focus()
+        if not self.flt.is_empty:
+            await stream.set_filter(self.flt)
+        self.query_one("#errors", ErrorsPane).attach(engine)
+        self._refresh_counts()
+        self.set_interval(0.25, self._refresh_counts, name="sidebar-counts")
+        self.set_interval(self._health_interval, self._refresh_health, name="health")
+        self._refresh_health()
+        self._follow_live(self._subscription)
+        self.ready.set()
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        """The engine could not start: leave with the reason (``run_app`` prints it)."""
+        self.failure = message.reason
+        self.exit(1, return_code=1)
+
+    @work(name="live-events", group="live", exclusive=True, exit_on_error=False)
+    async def _follow_live(self, subscription: Subscription) -> None:
+        while True:
+            self._live.add(await subscription.get())
+            self.post_message(EventsCommitted())
+            await asyncio.sleep(LIVE_INTERVAL_S)  # let a burst accumulate into one update
+
+    def on_events_committed(self, _: EventsCommitted) -> None:
+        """Route everything committed since the last update to the panes, once."""
+        subscription = self._subscription
+        batch = self._live.take(subscription)
+        if subscription is not None and subscription.lagged > self._lagged_seen:
+            # Batches were dropped on the way: the store has them, so reload instead of showing a gap.
+            self._lagged_seen = subscription.lagged
+            self._apply_filter(self.flt)
+            self.query_one("#errors", ErrorsPane).errors_arrived()
+            return
+        if batch is None:
+            return
+        with self.batch_update():
+            for stream in self.query(StreamView):
+                stream.add_batch(batch)
+            if any(event.level == "error" for event in batch.stored):
+                self.query_one("#errors", ErrorsPane).errors_arrived()
+
+    def _refresh_counts(self) -> None:
+        engine = self.engine
+        if engine is None or engine.stored_total == self._counts_seen:
+            return
+        self._counts_seen = engine.stored_total
+        self.query_one("#sidebar", FilterSidebar).show(engine.facet_counts(), self.flt)
+
+    @work(name="health", group="health", exclusive=True, exit_on_error=False)
+    async def _refresh_health(self) -> None:
+        if self.engine is None or self._quitting:
+            return
+        health = await self.engine.health()
+        if self._quitting:
+            return
+        bar = self.query_one("#health", HealthBar)
+        bar.status = ""
+        bar.lagged = self._subscription.lagged if self._subscription is not None else 0
+        bar.health = health
+
+    # ---------------------------------------------------------------- filters
+
+    def watch_flt(self, flt: EventFilter) -> None:
+        """Show the new filter everywhere and reload the stream's history under it."""
+        self.query_one("#summary", FilterSummary).flt = flt
+        if self.engine is not None:
+            self.query_one("#sidebar", FilterSidebar).show(self.engine.facet_counts(), flt)
+        self._apply_filter(flt)
+
+    @work(name="stream-filter", group="filter", exclusive=True, exit_on_error=False)
+    async def _apply_filter(self, flt: EventFilter) -> None:
+        for stream in self.query(StreamView):
+            await stream.set_filter(flt)
+
+    @on(FilterSidebar.Toggled)
+    def _sidebar_toggled(self, message: FilterSidebar.Toggled) -> None:
+        self.toggle_filter(message.field, message.value)
+
+    @on(ErrorsPane.GroupChosen)
+    def _group_chosen(self, message: ErrorsPane.GroupChosen) -> None:
+        # The group's events only: any other condition could hide some of them.
+        self.flt = EventFilter(fingerprint=message.group.fingerprint)
+        self._focus_stream()
+
+    @on(ErrorsPane.GroupTriaged)
+    def _group_triaged(self, message: ErrorsPane.GroupTriaged) -> None:
+        verb = "Resolved" if message.group.status == "resolved" else "Reopened"
+        count = message.group.count
+        self.notify(f"{verb} an error group of {count} event{'' if count == 1 else 's'}.", markup=False)
+        self._refresh_health()
+
+    @on(StreamView.EventSelected)
+    def _event_selected(self, message: StreamView.EventSelected) -> None:
+        from sidelog.tui.screens.detail import EventDetailScreen
+
+        self.push_screen(EventDetailScreen(message.event), self._detail_closed)
+
+    def _detail_closed(self, result: object) -> None:
+        if isinstance(result, dict):
+            changes: dict[str, Any] = {
+                k: v for k, v in result.items() if k in ("user", "session", "fingerprint")
+            }
+            if changes:
+                self.flt = replace(self.flt, **changes)
+
+    @on(StreamView.FollowChanged)
+    def _follow_changed(self, message: StreamView.FollowChanged) -> None:
+        summary = self.query_one("#summary", FilterSummary)
+        summary.following = message.following
+        summary.new_since_pause = message.new_since_pause
+
+    def action_toggle_level(self, level: str) -> None:
+        """Add or remove one level from the filter."""
+        if level in LEVELS:
+            self.flt = self.flt.toggled("levels", level)
+
+    def action_clear_filters(self) -> None:
+        """Show every event again."""
+        self.flt = EMPTY_FILTER
+
+    def action_search(self) -> None:
+        """Ask for text to find in message or details."""
+        self._prompt_field("q", "Search message and details", "text, Enter to search, empty to clear")
+
+    def action_filter_user(self) -> None:
+        """Ask for a userId to show only that user's events."""
+        self._prompt_field("user", "Only events of user", "userId, empty to clear")
+
+    def action_filter_session(self) -> None:
+        """Ask for a sessionId to show only that session's events."""
+        self._prompt_field("session", "Only events of session", "sessionId, empty to clear")
+
+    def _prompt_field(self, field: str, title: str, placeholder: str) -> None:
+        def apply(value: str | None) -> None:
+            if value is not None:
+                changes: dict[str, Any] = {field: value.strip() or None}
+                self.flt = replace(self.flt, **changes)
+
+        current = getattr(self.flt, field) or ""
+        self.push_screen(PromptScreen(title, value=current, placeholder=placeholder), apply)
+
+    # ---------------------------------------------------------- panes, help
+
+    def action_toggle_sidebar(self) -> None:
+        """Go to the filter sidebar; hide it if already there."""
+        self.show_sidebar = self._visit("#sidebar", self.show_sidebar)
+
+    def action_toggle_errors(self) -> None:
+        """Go to the error groups pane; hide it if already there."""
+        self.show_errors = self._visit("#errors", self.show_errors)
+
+    def _visit(self, selector: str, shown: bool) -> bool:
+        """Focus a side pane and return True, or False when it already had focus."""
+        pane = self.query_one(selector)
+        if shown and pane.has_focus:
+            return False
+        self.call_after_refresh(pane.focus)
+        return True
+
+    def action_help(self) -> None:
+        """Every key, by where it works."""
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    def help_sections(self) -> list[tuple[str, list[type[Any]]]]:
+        """The classes whose keys the help screen lists, with headings."""
+        from sidelog.tui.screens.detail import EventDetailScreen
+
+        return [
+            ("Everywhere", [SidelogApp, Screen]),
+            ("Stream (centre)", [StreamView]),
+            ("Event detail (Enter on an event)", [EventDetailScreen]),
+            ("Filters pane (left)", [FilterSidebar]),
+            ("Errors pane (right)", [ErrorsPane]),
+        ]
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """What Ctrl+P offers (see ``commands.app_commands``)."""
+        return app_commands(self)
+
+    def toggle_filter(self, field: str, value: str) -> None:
+        """Add ``value`` to, or remove it from, one set field of the filter."""
+        self.flt = self.flt.toggled(field, value)
+
+    # ------------------------------------------------------------------ quit
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Stop accepting, drain what is queued into the database, then leave."""
+        if not self._quitting:
+            self._quitting = True
+            self.query_one("#health", HealthBar).status = "draining queued events…"
+            self._drain_and_exit()
+
+    @work(name="quit", group="quit", exclusive=True, exit_on_error=False)
+    async def _drain_and_exit(self) -> None:
+        await self._stop_engine()
+        report = self.stop_report
+        clean = report is None or (report.unsaved == 0 and report.write_failed == 0)
+        self.exit(0 if clean else 1, return_code=0 if clean else 1)
+
+    async def _stop_engine(self) -> None:
+        self.workers.cancel_group(self, "live")
+        if self._subscription is not None:
+            self._subscription.close()
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            self.stop_report = await engine.stop()
+            self.stop_counters = engine.counters
+
+    async def on_unmount(self) -> None:
+        """However the app ends, the engine drains and releases the database."""
+        await self._stop_engine()
 
 
 def run_app(settings: Settings) -> int:
-    """Start sidelog (currently headless, like ``sidelog serve``)."""
-    from sidelog.commands.serve import serve
-
-    return asyncio.run(serve(settings))
+    """Run the UI until ``q``; print a one-line failure or drain summary afterwards."""
+    app = SidelogApp(settings, handle_signals=True)
+    app.run()
+    if app.failure is not None:
+        print(f"sidelog: {app.failure}", file=sys.stderr)
+        return 1
+    report = app.stop_report
+    if report is not None:
+        stored = app.stop_counters.stored if app.stop_counters is not None else 0
+        print(
+            f"stopped: {stored} stored this run, {report.unsaved} unsaved, "
+            f"{report.write_failed} failed writes",
+            file=sys.stderr,
+        )
+    return app.return_code or 0

@@ -1,0 +1,136 @@
+"""Benchmark fixtures: pre-filled stores (sidelog's schema and a naive one) and event rows.
+
+Building a million-event store takes about a minute, so it is cached by size and
+schema version; every run works on copies.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import create_engine
+from sqlalchemy.schema import CreateIndex
+
+from sidelog.events import parse_event
+from sidelog.store.models import event_to_row
+from sidelog.store.schema import EVENT_COLUMN_NAMES, INSERT_EVENTS_SQL, events, metadata
+from sidelog.workload import Workload
+
+SCHEMA_VERSION = 1
+
+NAIVE_INDEXES = (
+    ("by_user", "user_id"),
+    ("by_category", "category"),
+    ("by_type", "level"),
+    ("by_timestamp", "timestamp"),
+    ("by_source", "source"),
+    ("by_user_unresolved", "user_id, resolved"),
+)
+"""The seed's six Convex indexes, one plain SQLite index each."""
+
+_NAIVE_TABLE = (
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, event_uid TEXT, category TEXT NOT NULL, "
+    "level TEXT NOT NULL, message TEXT NOT NULL, details TEXT, user_id TEXT, session_id TEXT, "
+    "url TEXT, user_agent TEXT, timestamp INTEGER NOT NULL, received_at INTEGER NOT NULL, "
+    "source TEXT NOT NULL, show_to_user INTEGER, user_message TEXT, resolved INTEGER, fingerprint TEXT)"
+)
+
+
+def bench_rows(count: int, first_id: int, seed: int = 11) -> tuple[list[tuple[Any, ...]], list[bytes]]:
+    """``count`` events of the mix as wire lines and as the rows sidelog would store."""
+    workload = Workload(seed=seed)
+    now = int(time.time() * 1000)
+    rows: list[tuple[Any, ...]] = []
+    lines: list[bytes] = []
+    for index in range(count):
+        line = orjson.dumps(workload.event(now))
+        event = parse_event(orjson.loads(line), default_source="server", received_at=now)
+        rows.append(event_to_row(event, first_id + index))
+        lines.append(line)
+    return rows, lines
+
+
+def _prefill_rows(count: int, chunk: int = 50_000) -> Any:
+    """Rows of the mix with timestamps spread over the last days, ids 1..count."""
+    workload = Workload(seed=5)
+    now = int(time.time() * 1000)
+    for start in range(0, count, chunk):
+        rows = []
+        for index in range(start, min(start + chunk, count)):
+            stamp = now - (count - index) * 500  # one event every 0.5 s, oldest first
+            event = parse_event(workload.event(stamp), default_source="server", received_at=stamp)
+            rows.append(event_to_row(event, index + 1))
+        yield rows
+
+
+def ensure_prefill(cache: Path, count: int, log: Callable[[str], None]) -> tuple[Path, Path]:
+    """Paths of cached pre-filled stores (sidelog schema, naive schema), built if missing."""
+    folder = cache / f"prefill-{count}-v{SCHEMA_VERSION}"
+    sidelog_db, naive_db = folder / "sidelog.db", folder / "naive.db"
+    if sidelog_db.exists() and naive_db.exists():
+        return sidelog_db, naive_db
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    partial = folder / "sidelog.db.partial"
+    partial.unlink(missing_ok=True)
+    engine = create_engine(f"sqlite:///{partial}")
+    metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t is not events])
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE events ({_sidelog_columns(conn)})")
+    engine.dispose()
+    db = sqlite3.connect(partial, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-262144")
+    done = 0
+    for rows in _prefill_rows(count):
+        db.execute("BEGIN")
+        db.executemany(INSERT_EVENTS_SQL, rows)
+        db.execute("COMMIT")
+        done += len(rows)
+        log(f"  prefill {done:,}/{count:,}")
+    log("  building indexes")
+    engine = create_engine(f"sqlite:///{partial}")
+    with engine.begin() as conn:
+        for index in events.indexes:
+            conn.execute(CreateIndex(index))
+    engine.dispose()
+    db.execute(
+        "INSERT INTO error_groups (fingerprint, category, message, count, first_seen, last_seen, "
+        "last_event_id, status, regressed) SELECT fingerprint, min(category), max(message), count(*), "
+        "min(received_at), max(received_at), max(id), 'unresolved', 0 FROM events "
+        "WHERE fingerprint IS NOT NULL GROUP BY fingerprint"
+    )
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    log("  building the naive copy")
+    naive_partial = folder / "naive.db.partial"
+    naive_partial.unlink(missing_ok=True)
+    naive = sqlite3.connect(naive_partial, isolation_level=None)
+    naive.execute("PRAGMA journal_mode=WAL")
+    naive.execute("PRAGMA synchronous=OFF")
+    naive.execute(_NAIVE_TABLE)
+    naive.execute(f"ATTACH DATABASE '{partial}' AS src")
+    columns = ", ".join(EVENT_COLUMN_NAMES)
+    naive.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM src.events")
+    naive.execute("DETACH DATABASE src")
+    for name, columns in NAIVE_INDEXES:
+        naive.execute(f"CREATE INDEX {name} ON events ({columns})")
+    naive.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    naive.close()
+    partial.rename(sidelog_db)
+    naive_partial.rename(naive_db)
+    log(f"  prefill built in {time.perf_counter() - started:.0f} s")
+    return sidelog_db, naive_db
+
+
+def _sidelog_columns(conn: Any) -> str:
+    from sqlalchemy.schema import CreateTable
+
+    ddl = str(CreateTable(events).compile(conn))
+    return ddl[ddl.index("(") + 1 : ddl.rindex(")")]

@@ -1,0 +1,257 @@
+"""``sidelog bench --ui``: the terminal UI over a million stored events, measured headless.
+
+The real ``SidelogApp`` runs under ``App.run_test`` with a driver that says it is a
+terminal and throws the output away, so every frame is composed and encoded exactly
+as for a user; only the bytes go nowhere. Load comes from a child process over TCP
+(it must not share the UI's core or loop). Each phase starts from its own fresh copy
+of the cached prefill. Measured:
+
+- first paint: app start (engine open included) to the first stream rows drawn;
+- filter change: setting the filter to its rows on screen (median and worst of several);
+- paging back 10,000 events with PageUp, each press waiting for its frame;
+- key-to-screen while 5,000 events/s arrive: a key posted as the terminal driver would,
+  to the frame that shows the moved highlight (p50/p95/max);
+- ingest rate with the UI attached against the engine alone, same store, same load;
+- peak RSS of this process (``getrusage``; the prefill and the sender run elsewhere).
+
+The same steps run a second time over ``StreamOnlyApp`` (the stream without the other
+panes), so a miss can be traced to the stream or to the rest of the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sidelog.commands.bench_prefill import bench_settings, ensure_prefill, send_events
+from sidelog.engine import Engine
+from sidelog.filters import EMPTY_FILTER, EventFilter
+
+INGEST_EVENTS = 100_000
+"""Events flooded in each ingest-rate run (UI attached, and engine alone)."""
+LOAD_RATE = 5_000
+"""Events per second arriving during the key-to-screen run."""
+KEY_SAMPLES = 40
+PAGE_BACK = 10_000
+SCREEN = (160, 48)
+
+TARGETS: dict[str, tuple[str, float]] = {
+    "first_paint_ms": ("<=", 1000),
+    "filter_change_ms": ("<=", 150),
+    "key_to_screen_p95_ms": ("<=", 100),
+    "ingest_ratio": (">=", 0.8),
+    "peak_rss_mb": ("<=", 300),
+}
+
+
+@dataclass
+class _Load:
+    """A sender child process and its handshake."""
+
+    process: Any
+    ready: Any
+    go: Any
+    results: Any
+
+    async def start(self) -> None:
+        if not await asyncio.to_thread(self.ready.wait, 300):
+            raise RuntimeError("the load process did not get ready")
+        self.go.set()
+
+    async def result(self) -> dict[str, Any]:
+        outcome: dict[str, Any] = await asyncio.to_thread(self.results.get, True, 600)
+        await asyncio.to_thread(self.process.join)
+        return outcome
+
+
+def _spawn_load(port: int, count: int, rate: float) -> _Load:
+    context = multiprocessing.get_context("spawn")
+    ready, go, results = context.Event(), context.Event(), context.Queue()
+    process = context.Process(
+        target=send_events, args=(port, count, rate, ready, go, results), name="sidelog-bench-load"
+    )
+    process.start()
+    return _Load(process, ready, go, results)
+
+
+def _tcp_port(engine: Engine) -> int:
+    for kind, address in engine.endpoints:
+        if kind == "tcp":
+            return int(address.rsplit(":", 1)[1])
+    raise RuntimeError("the benchmark engine has no TCP endpoint")
+
+
+@dataclass
+class _Results:
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def set(self, name: str, value: float | int | None) -> None:
+        self.figures[name] = round(value, 1) if isinstance(value, float) else value
+
+
+def run_bench_ui(args: argparse.Namespace) -> int:
+    """Run the UI benchmark; print a table (or one JSON object with ``--json``); 0 if all targets met."""
+    prefill = int(getattr(args, "prefill", 1_000_000))
+    folder = Path(args.dir) if getattr(args, "dir", None) else Path(tempfile.gettempdir()) / "sidelog-bench"
+    cached, build_s = ensure_prefill(folder, prefill)
+    results = _Results()
+    results.set("prefill_events", prefill)
+    results.set("prefill_build_s", build_s)
+    results.set("load_avg_before", os.getloadavg()[0])
+    asyncio.run(_measure(cached, folder, results))
+    results.set("load_avg_after", os.getloadavg()[0])
+    figures = results.figures
+    figures["targets_met"] = _verdicts(figures)
+    ok = all(figures["targets_met"].values())
+    if getattr(args, "json", False):
+        print(json.dumps(figures))
+    else:
+        _print_table(figures)
+    return 0 if ok else 1
+
+
+async def _measure(cached: Path, folder: Path, results: _Results) -> None:
+    """Each phase gets its own fresh copy of the prefill, so all start from the same store."""
+    from multiprocessing import resource_tracker
+
+    from sidelog.tui.bench import run_ui_steps  # the only part that needs Textual
+
+    # The UI redirects stdio; the resource tracker must be running before it does, or
+    # spawning load processes from inside the app fails.
+    resource_tracker.ensure_running()
+    with _fresh_copy(cached, folder) as db:
+        headless, cpu_us = await _ingest_headless(db)
+    results.set("ingest_headless_eps", headless)
+    results.set("ingest_headless_cpu_us", cpu_us)
+    with _fresh_copy(cached, folder) as db:
+        await run_ui_steps(bench_settings(db, tcp="127.0.0.1:0"), results.set, _UiLoad())
+    results.set("peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    with _fresh_copy(cached, folder) as db:
+        await run_ui_steps(bench_settings(db, tcp="127.0.0.1:0"), results.set, _UiLoad(), stream_only=True)
+    for prefix in ("", "stream_only_"):
+        attached = results.figures[prefix + "ingest_ui_eps"]
+        results.set(prefix + "ingest_ratio", round(attached / headless, 3) if headless else None)
+
+
+@contextlib.contextmanager
+def _fresh_copy(cached: Path, folder: Path) -> Iterator[Path]:
+    gc.collect()
+    with tempfile.TemporaryDirectory(prefix="sidelog-bench-ui-", dir=folder) as work:
+        db = Path(work) / "events.db"
+        shutil.copyfile(cached, db)
+        yield db
+
+
+async def _ingest_headless(db: Path) -> tuple[float, float]:
+    """Events/s with no UI, and this process's CPU microseconds per event."""
+    engine = Engine(bench_settings(db, tcp="127.0.0.1:0"))
+    await engine.start()
+    try:
+        load = _spawn_load(_tcp_port(engine), INGEST_EVENTS, 0)
+        cpu = time.process_time()
+        await load.start()
+        outcome = await load.result()
+        cpu_us = (time.process_time() - cpu) * 1e6 / outcome["sent"]
+    finally:
+        await engine.stop()
+    return float(outcome["sent"] / outcome["seconds"]), cpu_us
+
+
+class _UiLoad:
+    """The plan and load generator the UI steps run with (``sidelog.tui.bench.UiPlan``)."""
+
+    ingest_events = INGEST_EVENTS
+    load_rate = LOAD_RATE
+    key_samples = KEY_SAMPLES
+    page_back = PAGE_BACK
+    screen = SCREEN
+    filters: tuple[EventFilter, ...] = (
+        EventFilter(levels=frozenset({"error"})),
+        EventFilter(categories=frozenset({"payment"}), levels=frozenset({"warn", "error"})),
+        EventFilter(user="user_0042"),
+        EventFilter(sources=frozenset({"client"})),
+        EMPTY_FILTER,
+    )
+
+    def spawn(self, port: int, count: int, rate: float) -> _Load:
+        return _spawn_load(port, count, rate)
+
+    @staticmethod
+    def port(engine: Engine) -> int:
+        return _tcp_port(engine)
+
+    @staticmethod
+    def summary(samples: list[float]) -> tuple[float, float, float]:
+        ordered = sorted(samples)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return statistics.median(ordered), p95, ordered[-1]
+
+
+def _verdicts(figures: dict[str, Any]) -> dict[str, bool]:
+    verdicts = {}
+    for name, (op, limit) in TARGETS.items():
+        value = figures.get(name)
+        verdicts[name] = value is not None and (value <= limit if op == "<=" else value >= limit)
+    return verdicts
+
+
+_ROWS = (
+    ("prefill_events", "stored events", ""),
+    ("prefill_build_s", "prefill build (0 = cached)", "s"),
+    ("engine_ready_ms", "app start to engine ready", "ms"),
+    ("first_paint_ms", "app start to first stream paint", "ms"),
+    ("filter_change_ms", "filter change to rows on screen (worst)", "ms"),
+    ("filter_change_median_ms", "filter change (median)", "ms"),
+    ("page_back_10k_ms", "page back 10,000 events (PageUp)", "ms"),
+    ("page_back_keys", "PageUp presses for that", ""),
+    ("key_to_screen_p50_ms", "key to screen at 5,000 ev/s (p50)", "ms"),
+    ("key_to_screen_p95_ms", "key to screen at 5,000 ev/s (p95)", "ms"),
+    ("key_to_screen_max_ms", "key to screen at 5,000 ev/s (max)", "ms"),
+    ("load_achieved_eps", "load actually delivered", "ev/s"),
+    ("ingest_headless_eps", "ingest, engine alone", "ev/s"),
+    ("ingest_ui_eps", "ingest, UI attached", "ev/s"),
+    ("ingest_ratio", "UI-attached / headless", ""),
+    ("ingest_headless_cpu_us", "CPU per event, engine alone", "us"),
+    ("ingest_ui_cpu_us", "CPU per event, UI attached", "us"),
+    ("peak_rss_mb", "peak RSS", "MB"),
+    ("load_avg_before", "machine load average before (2 cores)", ""),
+    ("load_avg_after", "machine load average after", ""),
+)
+
+
+def _print_table(figures: dict[str, Any]) -> None:
+    met = figures["targets_met"]
+    print("sidelog bench --ui: headless, frames encoded as for a terminal; targets apply to the full app")
+    print(f"  {'':<42} {'full app':>12} {'stream only':>12}")
+    for key, label, unit in _ROWS:
+        shown = [_shown(key, figures.get(name)) for name in (key, "stream_only_" + key)]
+        target = TARGETS.get(key)
+        verdict = ""
+        if target is not None:
+            verdict = f"target {target[0]} {target[1]:g}: {'ok' if met[key] else 'MISSED'}"
+        print(f"  {label:<42} {shown[0]:>12} {shown[1]:>12} {unit:<5} {verdict}")
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if key == "ingest_ratio":
+        return f"{value:.2f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+
+
+__all__ = ["run_bench_ui"]

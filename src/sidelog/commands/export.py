@@ -1,0 +1,160 @@
+"""``sidelog export --format jsonl|csv``: stored events, with the stream's filters.
+
+Reads the SQLite file directly through a read-only connection, so it works while a
+server is running (WAL readers never block the writer) and needs no server at all.
+Rows are read oldest first in keyset pages by id, so memory stays flat for any
+size. JSON lines are the API's event objects; CSV has the ``events`` table's
+columns. A progress bar is drawn on stderr only when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+import orjson
+
+from sidelog.commands.common import CommandError
+from sidelog.commands.textsafe import json_safe, safe_text
+from sidelog.config import Settings
+from sidelog.filters import EventFilter
+from sidelog.store.models import event_from_row
+from sidelog.store.reader import filter_sql
+from sidelog.store.schema import EVENT_COLUMN_NAMES
+
+PAGE = 5000
+_BAR_WIDTH = 30
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the database (``CommandError`` if it cannot be read)."""
+    if not path.is_file():
+        raise CommandError(f"no database at {path} (use --db or SIDELOG_DB)")
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=10.0)
+        conn.execute("PRAGMA query_only = 1")
+        conn.execute("SELECT 1 FROM events LIMIT 1").fetchall()
+    except sqlite3.Error as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from None
+    return conn
+
+
+def iter_rows(conn: sqlite3.Connection, flt: EventFilter) -> Iterator[tuple[Any, ...]]:
+    """Matching rows, oldest first, one page (short read transaction) at a time."""
+    terms, params = filter_sql(flt)
+    where = " AND ".join([*terms, "id > ?"])
+    sql = f"SELECT {', '.join(EVENT_COLUMN_NAMES)} FROM events WHERE {where} ORDER BY id LIMIT {PAGE}"
+    last = 0
+    while True:
+        rows = conn.execute(sql, [*params, last]).fetchall()
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        last = rows[-1][0]
+
+
+def count_rows(conn: sqlite3.Connection, flt: EventFilter) -> int:
+    """How many rows the export will write (for the progress bar)."""
+    terms, params = filter_sql(flt)
+    where = f" WHERE {' AND '.join(terms)}" if terms else ""
+    return int(conn.execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0])
+
+
+class _Progress:
+    """A one-line bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self._total = max(total, 1)
+        self._stream = stream
+        self._drawn = 0.0
+
+    def update(self, done: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._drawn < 0.1:
+            return
+        self._drawn = now
+        share = min(done / self._total, 1.0)
+        filled = int(share * _BAR_WIDTH)
+        bar = "█" * filled + "░" * (_BAR_WIDTH - filled)
+        self._stream.write(f"\rexporting {bar} {share:4.0%} {done:,}/{self._total:,}")
+        if final:
+            self._stream.write("\n")
+        self._stream.flush()
+
+
+def _write_jsonl(rows: Iterator[tuple[Any, ...]], out: TextIO, tick: Any) -> int:
+    count = 0
+    for row in rows:
+        out.write(json_safe(orjson.dumps(event_from_row(row).to_wire()).decode()) + "\n")
+        count += 1
+        if count % 1000 == 0:
+            tick(count)
+    return count
+
+
+def _write_csv(rows: Iterator[tuple[Any, ...]], out: TextIO, tick: Any, for_terminal: bool) -> int:
+    writer = csv.writer(out)
+    writer.writerow(EVENT_COLUMN_NAMES)
+    count = 0
+    for row in rows:
+        if for_terminal:
+            row = tuple(safe_text(value) if isinstance(value, str) else value for value in row)
+        writer.writerow(row)
+        count += 1
+        if count % 1000 == 0:
+            tick(count)
+    return count
+
+
+def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[str, str]]) -> int:
+    """Write the matching events to ``--output`` (or stdout); summary on stderr."""
+    try:
+        flt = EventFilter.from_params(params)
+    except ValueError as exc:
+        raise CommandError(f"invalid filter: {exc}") from None
+    fmt = getattr(args, "format", "jsonl") or "jsonl"
+    output = getattr(args, "output", None)
+    conn = open_readonly(settings.db)
+    progress = _Progress(count_rows(conn, flt), sys.stderr) if sys.stderr.isatty() else None
+
+    def tick(done: int) -> None:
+        if progress is not None:
+            progress.update(done)
+
+    try:
+        with contextlib.ExitStack() as stack:
+            if output and output != "-":
+                try:
+                    out: TextIO = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
+                except OSError as exc:
+                    raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
+                for_terminal = False
+            else:
+                out = sys.stdout
+                for_terminal = sys.stdout.isatty()
+            rows = iter_rows(conn, flt)
+            if fmt == "csv":
+                count = _write_csv(rows, out, tick, for_terminal)
+            else:
+                count = _write_jsonl(rows, out, tick)
+            out.flush()
+    except BrokenPipeError:
+        return 0
+    except sqlite3.Error as exc:
+        raise CommandError(f"cannot read {settings.db}: {exc}") from None
+    finally:
+        conn.close()
+    if progress is not None:
+        progress.update(count, final=True)
+    where = output if output and output != "-" else "stdout"
+    print(f"exported {count} events to {where}", file=sys.stderr)
+    return 0

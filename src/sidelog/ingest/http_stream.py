@@ -1,0 +1,211 @@
+"""``GET /v1/stream``: live committed events as server-sent events.
+
+Each event is ``id: <row id>`` + ``data: <event JSON>``. A client that reconnects
+with ``Last-Event-ID`` (EventSource does so by itself) first gets the stored events
+after that id, read from the store, then the live ones, with no gap and no repeat:
+the subscription is opened *before* the replay and live events at or below the last
+replayed id are skipped.
+
+Memory per client is bounded twice: the engine subscription holds at most
+``stream_queue`` batches (a client that falls behind is told ``event: lagged`` and
+closed, so it resumes from the store with ``Last-Event-ID``), and a write that
+cannot be flushed within ``stream_write_timeout_s`` (a client that never reads)
+aborts the connection, freeing its buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import orjson
+from aiohttp import web
+
+from sidelog.engine import Engine, Subscription
+from sidelog.events import Event
+from sidelog.filters import EventFilter
+from sidelog.ingest.http_routes import ENGINE, FILTER_PARAMS, check_params, event_filter
+from sidelog.ingest.http_security import ApiError
+
+_REPLAY_PAGE = 500
+_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    """Tuning of the live stream (tests shorten the timeouts)."""
+
+    heartbeat_s: float = 15.0
+    """Seconds between ``: ping`` comments on a quiet stream (keeps proxies and clients sure)."""
+    write_timeout_s: float = 10.0
+    """A write not flushed within this many seconds drops the client."""
+    queue_batches: int = 256
+    """Committed batches buffered per client before it is told it lagged."""
+    max_clients: int = 256
+    """Concurrent streams; more get 503."""
+
+
+STREAM_OPTIONS: web.AppKey[StreamOptions] = web.AppKey("sidelog_stream_options", StreamOptions)
+STREAMS: web.AppKey[set[StreamClient]] = web.AppKey("sidelog_streams")
+
+
+class StreamClient:
+    """One open stream, counted in ``engine.clients``; ``close()`` ends it (shutdown)."""
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+        self.closed = asyncio.Event()
+        self.dropped_slow = False
+
+    def close(self) -> None:
+        """End the stream: wake the handler, which then returns."""
+        self.closed.set()
+
+    def abort(self) -> None:
+        """Drop the connection now, discarding whatever the client has not read."""
+        transport = self._request.transport
+        if transport is not None:
+            transport.abort()
+        self.closed.set()
+
+
+def format_event(event: Event) -> bytes:
+    """One SSE message; live-only events (never stored) carry no ``id:``."""
+    data = orjson.dumps(event.to_wire())
+    if event.id is None:
+        return b"data: " + data + b"\n\n"
+    return b"id: " + str(event.id).encode() + b"\ndata: " + data + b"\n\n"
+
+
+def _last_event_id(request: web.Request) -> int | None:
+    raw = (
+        request.headers.get("Last-Event-ID") or request.query.get("lastEventId") or request.query.get("after")
+    )
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ApiError(400, f"Last-Event-ID must be an event id (a whole number), got {raw[:40]!r}") from None
+    if value < 0:
+        raise ApiError(400, "Last-Event-ID must not be negative")
+    return value
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """Serve live events matching the query's filters until the client leaves."""
+    engine = request.app[ENGINE]
+    options = request.app[STREAM_OPTIONS]
+    clients = request.app[STREAMS]
+    check_params(request, FILTER_PARAMS | {"lastEventId", "after"})
+    flt = event_filter(request)
+    last_id = _last_event_id(request)
+    if len(clients) >= options.max_clients:
+        raise ApiError(503, f"too many live streams (at most {options.max_clients})", {"Retry-After": "5"})
+    client = StreamClient(request)
+    subscription = engine.subscribe(maxsize=options.queue_batches)
+    clients.add(client)
+    engine.track_connection(client, opened=True)
+    response = web.StreamResponse(headers=_HEADERS)
+    try:
+        await response.prepare(request)
+        await _send(client, response, b"retry: 2000\n: connected\n\n", options)
+        if last_id is not None:
+            last_id = await _replay(engine, client, response, flt, last_id, options)
+        await _follow(client, response, subscription, flt, last_id or 0, options)
+    except (ConnectionError, _Dropped):
+        if client.dropped_slow:
+            engine.system_event(
+                "warn",
+                "dropped a live-stream client that stopped reading",
+                {"peer": str(request.remote), "write_timeout_s": options.write_timeout_s},
+            )
+    finally:
+        subscription.close()
+        clients.discard(client)
+        engine.track_connection(client, opened=False)
+    return response
+
+
+class _Dropped(Exception):
+    """The client was dropped (too slow) or the server is stopping."""
+
+
+async def _send(
+    client: StreamClient, response: web.StreamResponse, data: bytes, options: StreamOptions
+) -> None:
+    if client.closed.is_set():
+        raise _Dropped
+    try:
+        await asyncio.wait_for(response.write(data), options.write_timeout_s)
+    except TimeoutError:
+        client.dropped_slow = True
+        client.abort()
+        raise _Dropped from None
+
+
+async def _replay(
+    engine: Engine,
+    client: StreamClient,
+    response: web.StreamResponse,
+    flt: EventFilter,
+    after: int,
+    options: StreamOptions,
+) -> int:
+    """Send stored events after ``after``, oldest first; return the last id sent."""
+    while True:
+        events = await engine.events(flt, limit=_REPLAY_PAGE, after=after)
+        if not events:
+            return after
+        await _send(client, response, b"".join(format_event(e) for e in events), options)
+        after = events[-1].id or after
+        if len(events) < _REPLAY_PAGE:
+            return after
+
+
+async def _follow(
+    client: StreamClient,
+    response: web.StreamResponse,
+    subscription: Subscription,
+    flt: EventFilter,
+    last_id: int,
+    options: StreamOptions,
+) -> None:
+    closed = asyncio.ensure_future(client.closed.wait())
+    try:
+        while True:
+            getter = asyncio.ensure_future(subscription.get())
+            done, _ = await asyncio.wait(
+                {getter, closed}, timeout=options.heartbeat_s, return_when="FIRST_COMPLETED"
+            )
+            if getter not in done:
+                getter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await getter
+                if closed in done:
+                    return
+                await _send(client, response, b": ping\n\n", options)
+                continue
+            batches = [getter.result()]
+            while (more := subscription.get_nowait()) is not None:
+                batches.append(more)
+            if subscription.lagged:
+                notice = orjson.dumps({"lagged": subscription.lagged, "lastEventId": last_id})
+                await _send(client, response, b"event: lagged\ndata: " + notice + b"\n\n", options)
+                return
+            chunks: list[bytes] = []
+            for batch in batches:
+                for event in batch.stored:
+                    if event.id is not None and event.id > last_id and flt.matches(event):
+                        chunks.append(format_event(event))
+                        last_id = event.id
+                chunks.extend(format_event(e) for e in batch.live_only if flt.matches(e))
+            if chunks:
+                await _send(client, response, b"".join(chunks), options)
+    finally:
+        closed.cancel()

@@ -1,0 +1,34 @@
+"""The app-wide keys, declared once: the footer, the help screen and the palette all read them."""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+from sidelog.events import LEVELS
+
+APP_BINDINGS: list[BindingType] = [
+    # Footer order: at 80 columns only the first few fit, and s/e bring back the collapsed panes.
+    Binding("question_mark", "help", "Help", id="app.help", tooltip="This list of keys"),
+    Binding(
+        "s", "toggle_sidebar", "Filters", id="app.sidebar", tooltip="Go to the filters pane; again hides it"
+    ),
+    Binding("e", "toggle_errors", "Errors", id="app.errors", tooltip="Go to the errors pane; again hides it"),
+    Binding("slash", "search", "Search", id="app.search", tooltip="Search message and details"),
+    Binding("at", "filter_user", "User", id="app.user", tooltip="Only the events of one userId"),
+    Binding(
+        "number_sign",
+        "filter_session",
+        "Session",
+        show=False,
+        id="app.session",
+        tooltip="Only the events of one sessionId",
+    ),
+    Binding("c", "clear_filters", "Clear filters", id="app.clear", tooltip="Clear every filter"),
+    *(
+        Binding(str(n), f"toggle_level('{level}')", f"Toggle {level}", show=False, id=f"app.level-{level}")
+        for n, level in enumerate(LEVELS, 1)
+    ),
+    Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit after saving every queued event"),
+    Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit-ctrl-c"),
+]
+"""Keys that work everywhere on the main screen (panes add their own)."""

@@ -1,0 +1,139 @@
+"""The health bar: is sidelog listening, keeping up, and writing? One glance, bottom of the screen.
+
+It renders a ``Health`` snapshot (the same figures as ``GET /v1/health``) as short
+segments packed into as many lines as the width needs, and turns into an alarm
+(``-alarm`` class, styled in TCSS) while writes to the database fail.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from sidelog.health import Health
+from sidelog.tui import humanize
+from sidelog.tui.sanitize import safe_text
+
+SPARK_WIDTH = 20
+"""Seconds of ingest history drawn in the sparkline."""
+
+_SEPARATOR = Content.styled(" │ ", "$text-muted")
+COMPACT_BELOW = 110
+"""Below this many columns the bar abbreviates, so it fits two lines at 80."""
+
+_SHORT_DROP_LABELS = (
+    ("rejected", "rej"),
+    ("rate_limited", "rl"),
+    ("filtered", "filt"),
+    ("overflow", "ovf"),
+)
+_DROP_LABELS = (
+    ("rejected", "rejected"),
+    ("rate_limited", "rate-limited"),
+    ("filtered", "filtered"),
+    ("overflow", "overflow"),
+)
+
+
+class HealthBar(Widget):
+    """Endpoints, clients, rate with sparkline, totals, drops, capture rate, DB size, alarm."""
+
+    DEFAULT_CSS = """
+    HealthBar { height: auto; }
+    """
+
+    health: reactive[Health | None] = reactive(None, layout=True)
+    """The latest snapshot; ``None`` until the engine runs."""
+    status: reactive[str] = reactive("starting…", layout=True)
+    """A lifecycle note shown before the figures (``starting…``, ``draining…``), or empty."""
+    lagged: reactive[int] = reactive(0, layout=True)
+    """Batches the UI skipped because it fell behind (they are still stored)."""
+
+    def watch_health(self, health: Health | None) -> None:
+        """Raise or clear the write-failure alarm."""
+        self.set_class(health is not None and health.write_failing, "-alarm")
+
+    def segments(self, compact: bool = False) -> list[Content]:
+        """The bar's pieces, in priority order; ``compact`` abbreviates for narrow terminals."""
+        parts: list[Content] = []
+        if self.status:
+            parts.append(Content.styled(self.status, "bold"))
+        health = self.health
+        if health is None:
+            return parts
+        if health.write_failing:
+            reason = safe_text((health.last_write_error or "unknown error")[:160])
+            parts.append(Content.assemble(("⚠ WRITES FAILING: ", "bold"), reason))
+        shown = [_short_endpoint(e) for e in health.endpoints] if compact else health.endpoints
+        endpoints = ", ".join(shown) or "no endpoints"
+        clients = f"{health.clients} client" + ("" if health.clients == 1 else "s")
+        parts.append(Content.assemble(safe_text(endpoints), " · ", clients))
+        parts.append(
+            Content.assemble(
+                (f"{health.rate:,.0f}/s ", "bold"),
+                (
+                    humanize.sparkline(health.rate_series, SPARK_WIDTH // 2 if compact else SPARK_WIDTH),
+                    "$text-accent",
+                ),
+            )
+        )
+        parts.append(Content(f"{humanize.count(health.stored_total)} stored"))
+        unresolved_style = "bold $text-error" if health.unresolved else "$text-success"
+        parts.append(Content.styled(f"{health.unresolved} unresolved", unresolved_style))
+        labels = _SHORT_DROP_LABELS if compact else _DROP_LABELS
+        drops = [f"{health.drops.get(key, 0)} {label}" for key, label in labels]
+        total_drops = sum(health.drops.get(key, 0) for key, _ in _DROP_LABELS)
+        parts.append(
+            Content.assemble(
+                ("drops: ", "$text-muted"),
+                (", ".join(drops), "$text-warning" if total_drops else ""),
+            )
+        )
+        capture_style = "$text-success" if health.capture_rate >= 0.95 else "bold $text-warning"
+        capture = f"{health.capture_rate:.0%}" if compact else f"{health.capture_rate:.1%}"
+        parts.append(Content.styled(f"capture {capture}", capture_style))
+        over = health.db_bytes > health.db_budget_bytes
+        parts.append(
+            Content.styled(
+                f"db {humanize.size(health.db_bytes)} / {humanize.size(health.db_budget_bytes)}",
+                "bold $text-warning" if over else "",
+            )
+        )
+        if self.lagged:
+            parts.append(Content.styled(f"UI skipped {self.lagged} live batches", "$text-warning"))
+        return parts
+
+    def lines(self, width: int) -> list[Content]:
+        """Pack the segments greedily into lines no wider than ``width``."""
+        lines: list[Content] = []
+        current = Content("")
+        for part in self.segments(compact=width < COMPACT_BELOW):
+            if not current.plain:
+                current = part
+            elif current.cell_length + _SEPARATOR.cell_length + part.cell_length <= width:
+                current = current + _SEPARATOR + part
+            else:
+                lines.append(current)
+                current = part
+        if current.plain:
+            lines.append(current)
+        return [line.truncate(width, ellipsis=True) if line.cell_length > width else line for line in lines]
+
+    def render(self) -> Content:
+        """The packed lines."""
+        return Content("\n").join(self.lines(max(1, self.content_region.width)))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """As many lines as the packing needs at this width."""
+        return max(1, len(self.lines(max(1, width))))
+
+
+def _short_endpoint(endpoint: str) -> str:
+    """``tcp 127.0.0.1:7411`` -> ``tcp :7411`` (loopback is the default, the port is the news)."""
+    kind, _, address = endpoint.partition(" ")
+    host, sep, port = address.rpartition(":")
+    if sep and host in ("127.0.0.1", "localhost", "[::1]"):
+        return f"{kind} :{port}"
+    return endpoint
