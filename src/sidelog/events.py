@@ -222,9 +222,8 @@ def parse_event(
         level_value = get("level")
         level = "info" if level_value is None else normalize_level(level_value, "level")
     else:
-        level = LEVEL_ALIASES.get(level_value) if type(level_value) is str else None
-        if level is None:
-            level = normalize_level(level_value, "type")
+        alias = LEVEL_ALIASES.get(level_value) if type(level_value) is str else None
+        level = alias if alias is not None else normalize_level(level_value, "type")
 
     source = get("source")
     if source is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from sidelog.events import LEVELS, Event, EventError, normalize_level
@@ -71,7 +72,8 @@ class EventFilter:
     def toggled(self, field: str, value: str) -> EventFilter:
         """A copy with ``value`` added to or removed from a set field."""
         current: frozenset[str] = getattr(self, field)
-        return replace(self, **{field: current ^ {value}})
+        changes: dict[str, Any] = {field: current ^ {value}}
+        return replace(self, **changes)
 
     def to_params(self) -> list[tuple[str, str]]:
         """The filter as HTTP query parameters (repeated keys for sets)."""

@@ -220,3 +220,20 @@ async def test_token_file_is_generated_private_and_reused(make_settings: Callabl
     configured = Engine(make_settings(token="given"))
     assert ensure_token(configured) is None
     assert configured.token == "given"
+
+
+async def test_the_token_stands_in_for_the_host_check(
+    make_settings: Callable[..., Settings], client: Any
+) -> None:
+    engine = await start(make_settings(http="127.0.0.1:0", token="s3cret"))
+    try:
+        url = f"{http_base(engine)}/v1/health"
+        async with client.get(url, headers={"Host": "box.lan:7412", "Authorization": "Bearer s3cret"}) as r:
+            assert r.status == 200
+        async with client.get(url, headers={"Host": "box.lan:7412", "Authorization": "Bearer nope"}) as r:
+            assert r.status == 403
+        headers = {"Authorization": "Bearer s3cret", "Origin": "http://evil.example"}
+        async with client.get(url, headers=headers) as r:
+            assert r.status == 403  # the Origin check still applies
+    finally:
+        await engine.stop()

@@ -273,21 +273,36 @@ def test_plain_sqlite_can_read_while_sidelog_runs(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-async def test_retention_deletes_old_events_and_archives_old_errors(engine: Engine) -> None:
-    old = now_ms() - 40 * 86_400_000
-    await put(
-        engine,
-        {"message": "old info", "timestamp": old},
-        {"message": "old error", "type": "error", "timestamp": old},
-        {"message": "recent info"},
-        {"message": "recent error", "type": "error"},
-    )
-    result = await engine.prune()
-    assert (result.deleted, result.archived) == (2, 1)
-    db = engine.settings.db
-    assert [m for (m,) in rows(db, f"SELECT message FROM events WHERE {USER_ROWS} ORDER BY id")] == [
-        "recent info",
-        "recent error",
-    ]
-    assert rows(db, "SELECT message, level FROM events_archive") == [("old error", "error")]
-    assert engine.facet_counts()["level"].get("error") == 1
+async def test_retention_deletes_old_events_and_archives_old_errors(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings()
+    first = Engine(settings)
+    await first.open_store()
+    await put(first, {"message": "stored long ago"}, {"message": "old error", "type": "error"})
+    await first.stop()
+    # Age is judged by when sidelog received an event: make those two 40 days old.
+    with sqlite3.connect(settings.db) as db:
+        db.execute("UPDATE events SET received_at = received_at - ?", (40 * 86_400_000,))
+    engine = Engine(settings)
+    await engine.open_store()
+    try:
+        await put(
+            engine,
+            {"message": "recent info"},
+            {"message": "recent error", "type": "error"},
+            {"message": "client clock in seconds", "timestamp": 1_700_000_000},
+        )
+        result = await engine.prune()
+        assert (result.deleted, result.archived) == (2, 1)
+        assert [
+            m for (m,) in rows(settings.db, f"SELECT message FROM events WHERE {USER_ROWS} ORDER BY id")
+        ] == [
+            "recent info",
+            "recent error",
+            "client clock in seconds",
+        ]
+        assert rows(settings.db, "SELECT message, level FROM events_archive") == [("old error", "error")]
+        assert engine.facet_counts()["level"].get("error") == 1
+    finally:
+        await engine.stop()

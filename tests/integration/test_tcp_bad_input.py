@@ -47,6 +47,8 @@ MIX: list[tuple[bytes, str | None]] = [
     (b'{"message":"x","details":' + b"[" * 40 + b"]" * 40 + b"}\n", "details nests deeper than 32 levels"),
     (b'{"message":"x","url":"' + b"u" * 8193 + b'"}\n', "url is longer than 8192 bytes"),
     (b'{"message":"x","id":"' + b"i" * 129 + b'"}\n', "id must be 1 to 128 characters"),
+    (b"Error: plain text log line\n", "invalid JSON"),
+    (b"WARN another plain line\n", "invalid JSON"),
     (b'{"message":"g6"}\n', None),
 ]
 GOOD_MESSAGES = ["g1", "g2", 'g3 ":', "g4", "g5", "g6"]
@@ -215,3 +217,19 @@ async def test_bad_lines_are_counted_per_connection(engine: Engine) -> None:
     assert first == [{"error": first[0]["error"], "line": 1}, {"ok": True, "stored": 1, "rejected": 1}]
     assert second == [{"ok": True, "stored": 2}]
     assert sorted(messages(engine)) == ["a", "b", "c"]
+
+
+async def test_connection_reset_mid_line_is_counted(engine: Engine) -> None:
+    """A client that dies mid-line (RST, no EOF) still has its torn line counted."""
+    import socket
+    import struct
+
+    sock = socket.create_connection(("127.0.0.1", tcp_port(engine)))
+    sock.sendall(b'{"message":"complete"}\n{"message":"torn')
+    await wait_until(lambda: engine.counters.received == 1, what="the complete line")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()  # RST
+    await wait_until(lambda: engine.clients == 0, what="the reset to be noticed")
+    assert engine.counters.rejected == 1
+    await wait_until(lambda: engine.counters.stored >= 2, what="the complete line stored")
+    assert messages(engine) == ["complete"]

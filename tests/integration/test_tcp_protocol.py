@@ -202,14 +202,18 @@ async def test_sync_flood_without_reading_keeps_memory_bounded(engine: Engine) -
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", tcp_port(engine)))
     reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(b'{"sync":true}\n')
+    await reader.readline()
+    (connection,) = engine._connections
+    # a small kernel send buffer too, so the server's own buffer fills sooner
+    connection._transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     chunk = b'{"sync":true}\n' * 10_000
-    for _ in range(60):  # 8 MiB of sync lines: 12 MiB of acknowledgements if all were kept
+    for _ in range(25):  # 3.5 MiB of sync lines: 5.7 MiB of acknowledgements if all were kept
         writer.write(chunk)
         await writer.drain()
     writer.write(event_line(message="after the flood") + b'{"sync":true}\n')
     await writer.drain()
     await wait_until(lambda: engine.stored_total >= 2, what="the last event")
-    (connection,) = engine._connections
     assert connection._transport.get_write_buffer_size() <= 4 * 1024 * 1024 + 64
     assert engine.counters.replies_dropped > 0
     writer.close()

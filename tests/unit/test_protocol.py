@@ -257,11 +257,29 @@ def test_line_exactly_at_the_limit_is_accepted() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [b"POST / HTTP/1.1", b"GET /v1/events HTTP/1.0", b"OPTIONS * HTTP/1.1", b"Host: localhost:7411"],
+    [
+        b"POST / HTTP/1.1",
+        b"GET /v1/events HTTP/1.0",
+        b"OPTIONS * HTTP/1.1",
+        b"PRI * HTTP/2.0",
+        b"GET /",
+        b"Host: localhost:7411",
+        b"user-agent: Mozilla/5.0",
+        b"Content-Type: text/plain",
+        b"Sec-Fetch-Mode: no-cors",
+        b"Origin: http://evil.example",
+    ],
 )
 def test_http_lines_are_sighted(line: bytes) -> None:
     items = decode_all(line + b"\r\n")
     assert items == [HttpSighting(1)]
+
+
+@pytest.mark.parametrize("line", [b"ERROR disk full", b"Error: boom", b"WARN low memory", b"Note: x"])
+def test_plain_text_log_lines_are_bad_input_not_http(line: bytes) -> None:
+    """``tail -f app.log | nc`` must not lose the whole connection at the first "Error: …"."""
+    rejection = only_rejection(line + b"\n")
+    assert rejection.reason.startswith("invalid JSON")
 
 
 def test_sync_and_auth_lines() -> None:

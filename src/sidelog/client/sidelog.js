@@ -55,7 +55,9 @@
     }
     var address = env.SIDELOG_HTTP_URL || env.SIDELOG_HTTP || "127.0.0.1:7412";
     if (/^off$/i.test(address)) address = "127.0.0.1:7412";
-    return /^https?:\/\//.test(address) ? address.replace(/\/+$/, "") : "http://" + address;
+    if (/^https?:\/\//.test(address)) return address.replace(/\/+$/, "");
+    // A wildcard bind (0.0.0.0 / [::]) is reached through loopback; sidelog refuses other Hosts.
+    return "http://" + address.replace(/^(0\.0\.0\.0|\[::\]|::)?:/, "127.0.0.1:");
   }
 
   function randomId() {

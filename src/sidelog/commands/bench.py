@@ -13,7 +13,11 @@ Method (printed with the results so a reader can judge them):
    ``max_events_per_batch`` (500): ``sqlite3.executemany`` into copies of both stores.
 4. Latency: one connection sends at ``--latency-rate`` events/s; a reader polls the
    file for each event's idempotency key; p50/p99 of send-to-visible-in-the-file.
-5. Peak RSS of the server process (VmHWM).
+5. HTTP ingest: the same server kind with HTTP on; ``POST /v1/events`` in batches of
+   100 over four connections, the last of each with ``?wait=true``.
+6. Client call cost: ``EventLogger.event`` against stdlib ``logger.info`` with a
+   ``NullHandler``, timed in the same process and run (``client_call_cost``).
+7. Peak RSS of the server processes (VmHWM).
 """
 
 from __future__ import annotations
@@ -37,8 +41,12 @@ import orjson
 from sidelog.commands.bench_fill import NAIVE_INDEXES, bench_rows, ensure_prefill
 
 BATCH = 500
-PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA cache_size=-65536",
-           "PRAGMA temp_store=MEMORY")
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA cache_size=-65536",
+    "PRAGMA temp_store=MEMORY",
+)
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -85,6 +93,26 @@ def _measure(args: argparse.Namespace, cache: Path, work: Path, log: Any) -> dic
     log("baseline: sqlite3.executemany into the naive six-index schema")
     base_naive = _executemany_rate(_copy_store(naive_db, work / "base-n.db"), rows)
 
+    log("HTTP ingest: POST /v1/events in batches of 100")
+    db = _copy_store(sidelog_db, work / "http.db")
+    server = _Server(db, http=True)
+    try:
+        import asyncio
+
+        from sidelog.commands.bench_http import http_ingest_rate
+
+        assert server.http_port is not None
+        http_rate = asyncio.run(
+            http_ingest_rate("127.0.0.1", server.http_port, total=min(args.events, 100_000))
+        )
+    finally:
+        server.stop()
+
+    log("client call cost: EventLogger.event vs logging.info with NullHandler")
+    from sidelog.client.benchmark import client_call_cost
+
+    client = client_call_cost()
+
     log(f"latency: {args.latency_rate} events/s for 5 s")
     db = _copy_store(sidelog_db, work / "lat.db")
     server = _Server(db)
@@ -108,22 +136,47 @@ def _measure(args: argparse.Namespace, cache: Path, work: Path, log: Any) -> dic
         "latency_p50_ms": latency[0],
         "latency_p99_ms": latency[1],
         "server_peak_rss_mb": round(max(rss_tput, rss_lat) / 1024, 1),
+        "http_events_per_s": round(http_rate),
+        "client_event_p50_us": round(client["event_p50_us"], 3),
+        "client_event_p99_us": round(client["event_p99_us"], 3),
+        "stdlib_info_p50_us": round(client["stdlib_p50_us"], 3),
+        "stdlib_info_p99_us": round(client["stdlib_p99_us"], 3),
+        "client_ratio_p50": round(client["ratio_p50"], 3),
     }
 
 
 def _print_report(r: dict[str, Any]) -> None:
-    print(f"sidelog bench  (prefill {r['prefill']:,} events, {r['events']:,} sent over "
-          f"{r['connections']} TCP connections)")
-    print(f"  ingest                      {r['ingest_events_per_s']:>10,} events/s  "
-          f"({r['stored']:,} stored, every one acknowledged)")
-    print(f"  sqlite3 executemany, sidelog schema   {r['baseline_sidelog_schema_rows_per_s']:>10,} rows/s"
-          f"   ratio {r['ratio_vs_sidelog_schema']:.2f}x")
-    print(f"  sqlite3 executemany, naive 6 indexes  {r['baseline_naive_schema_rows_per_s']:>10,} rows/s"
-          f"   ratio {r['ratio_vs_naive_schema']:.2f}x")
+    print(
+        f"sidelog bench  (prefill {r['prefill']:,} events, {r['events']:,} sent over "
+        f"{r['connections']} TCP connections)"
+    )
+    print(
+        f"  ingest                      {r['ingest_events_per_s']:>10,} events/s  "
+        f"({r['stored']:,} stored, every one acknowledged)"
+    )
+    print(
+        f"  sqlite3 executemany, sidelog schema   {r['baseline_sidelog_schema_rows_per_s']:>10,} rows/s"
+        f"   ratio {r['ratio_vs_sidelog_schema']:.2f}x"
+    )
+    print(
+        f"  sqlite3 executemany, naive 6 indexes  {r['baseline_naive_schema_rows_per_s']:>10,} rows/s"
+        f"   ratio {r['ratio_vs_naive_schema']:.2f}x"
+    )
     print(f"    (baselines: same rows and PRAGMAs, {r['baseline_transaction_rows']} rows per transaction)")
-    print(f"  send-to-commit latency at {r['latency_rate']:,} events/s   "
-          f"p50 {r['latency_p50_ms']:.1f} ms   p99 {r['latency_p99_ms']:.1f} ms")
+    print(
+        f"  send-to-commit latency at {r['latency_rate']:,} events/s   "
+        f"p50 {r['latency_p50_ms']:.1f} ms   p99 {r['latency_p99_ms']:.1f} ms"
+    )
     print(f"  server peak RSS             {r['server_peak_rss_mb']:>10} MB")
+    print(f"  HTTP ingest (batches of 100)  {r['http_events_per_s']:>10,} events/s")
+    print(
+        f"  EventLogger.event             p50 {r['client_event_p50_us']:.2f} us   "
+        f"p99 {r['client_event_p99_us']:.2f} us"
+    )
+    print(
+        f"  logging.info (NullHandler)    p50 {r['stdlib_info_p50_us']:.2f} us   "
+        f"p99 {r['stdlib_info_p99_us']:.2f} us   ratio {r['client_ratio_p50']:.2f}x"
+    )
 
 
 def _copy_store(source: Path, target: Path) -> Path:
@@ -134,20 +187,46 @@ def _copy_store(source: Path, target: Path) -> Path:
 class _Server:
     """A real ``sidelog serve`` subprocess on a free port, rate limits off."""
 
-    def __init__(self, db: Path) -> None:
-        env = dict(os.environ, SIDELOG_RATE_LIMIT_BURST="0", SIDELOG_RETENTION_DAYS="0",
-                   SIDELOG_DB_BUDGET_MB="0", SIDELOG_ENABLE_SYSTEM_LOGGING="false")
+    def __init__(self, db: Path, http: bool = False) -> None:
+        env = dict(
+            os.environ,
+            SIDELOG_RATE_LIMIT_BURST="0",
+            SIDELOG_RETENTION_DAYS="0",
+            SIDELOG_DB_BUDGET_MB="0",
+            SIDELOG_ENABLE_SYSTEM_LOGGING="false",
+        )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sidelog", "serve", "--db", str(db), "--tcp", "127.0.0.1:0",
-             "--http", "off"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+            [
+                sys.executable,
+                "-m",
+                "sidelog",
+                "serve",
+                "--db",
+                str(db),
+                "--tcp",
+                "127.0.0.1:0",
+                "--http",
+                "127.0.0.1:0" if http else "off",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line.startswith("listening tcp"):
             self.proc.kill()
-            raise RuntimeError(f"sidelog serve did not start: {line or self.proc.stderr.read()}")
+            error = self.proc.stderr.read() if self.proc.stderr is not None else ""
+            raise RuntimeError(f"sidelog serve did not start: {line or error}")
         self.port = int(line.rsplit(":", 1)[1])
+        self.http_port: int | None = None
+        if http:
+            line = self.proc.stdout.readline()
+            if not line.startswith("listening http"):
+                self.proc.kill()
+                raise RuntimeError(f"sidelog serve did not start HTTP: {line}")
+            self.http_port = int(line.rsplit(":", 1)[1])
 
     def peak_rss(self) -> int:
         """VmHWM of the server, in KiB."""

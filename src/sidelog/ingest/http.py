@@ -88,15 +88,18 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 def _check_access(request: web.Request) -> str | None:
-    """Host, Origin and token checks; returns the (allowed) Origin, if any."""
+    """Token, Host and Origin checks; returns the (allowed) Origin, if any."""
     policy = request.app[POLICY]
-    policy.check_host(request.headers.get("Host"))
-    origin = request.headers.get("Origin")
-    policy.check_origin(origin)
+    token = request.app[ENGINE].token
+    authorization = request.headers.get("Authorization")
     if request.method != "OPTIONS" and request.path != "/sidelog.js":
         peer = request.transport.get_extra_info("peername") if request.transport else None
         peer_host = str(peer[0]) if isinstance(peer, tuple) else None
-        policy.check_token(request.headers.get("Authorization"), peer_host, request.app[ENGINE].token)
+        policy.check_token(authorization, peer_host, token)
+    if not policy.bearer_matches(authorization, token):
+        policy.check_host(request.headers.get("Host"))
+    origin = request.headers.get("Origin")
+    policy.check_origin(origin)
     return origin
 
 

@@ -11,6 +11,8 @@ browser send requests to loopback. Three checks keep such pages out:
   so refusing it *before* reading the body means such a page stores nothing.
   ``Origin: null`` (sandboxed frames, ``file:`` pages, redirects) is refused.
 * On a non-loopback bind, non-loopback peers must send ``Authorization: Bearer``.
+  A request with the right token may use any ``Host`` (a rebinding page cannot know
+  the token), so remote clients can use whatever name reaches the machine.
 
 CORS answers echo the one allowed origin with ``Vary: Origin``; never ``*``.
 """
@@ -128,16 +130,21 @@ class AccessPolicy:
                 "SIDELOG_ALLOWED_ORIGINS to allow it)",
             )
 
+    @staticmethod
+    def bearer_matches(authorization: str | None, token: str | None) -> bool:
+        """Whether ``Authorization`` carries ``Bearer <token>`` (constant-time compare)."""
+        scheme, _, value = (authorization or "").partition(" ")
+        return bool(
+            token
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(value.strip().encode(), token.encode())
+        )
+
     def check_token(self, authorization: str | None, peer_host: str | None, token: str | None) -> None:
         """On a remote bind, raise 401 unless a non-loopback peer sent the right bearer token."""
         if not self.require_token or (peer_host is not None and is_loopback_host(peer_host)):
             return
-        scheme, _, value = (authorization or "").partition(" ")
-        if (
-            token
-            and scheme.lower() == "bearer"
-            and hmac.compare_digest(value.strip().encode(), token.encode())
-        ):
+        if self.bearer_matches(authorization, token):
             return
         raise ApiError(
             401,

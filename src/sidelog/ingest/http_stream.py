@@ -112,6 +112,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     clients.add(client)
     engine.track_connection(client, opened=True)
     response = web.StreamResponse(headers=_HEADERS)
+    response.force_close()  # the stream's end is the connection's end (clients reconnect)
     try:
         await response.prepare(request)
         await _send(client, response, b"retry: 2000\n: connected\n\n", options)

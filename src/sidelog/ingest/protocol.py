@@ -29,8 +29,20 @@ from sidelog.events import (
 )
 
 _BOM = b"\xef\xbb\xbf"
-_HTTP_REQUEST = re.compile(rb"^[A-Z][A-Z-]{1,15} \S+(?: HTTP/\d(?:\.\d)?)?$")
-_HTTP_HEADER = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]")
+# An HTTP request line (any method with a version, or a standard method without one)
+# and the headers a browser or HTTP client sends. Narrow on purpose: a plain-text log
+# line such as "ERROR disk full" or "Error: boom" is bad input (rejected, the
+# connection stays open), not an HTTP request (the connection closes).
+_HTTP_REQUEST = re.compile(
+    rb"^(?:[A-Z][A-Z-]{1,15} \S+ HTTP/\d(?:\.\d)?"
+    rb"|(?:GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|CONNECT|TRACE) /\S*)$"
+)
+_HTTP_HEADER = re.compile(
+    rb"^(?:host|user-agent|accept(?:-[a-z]+)?|origin|referer|cookie|connection|upgrade|"
+    rb"content-(?:type|length|encoding)|transfer-encoding|sec-[a-z0-9-]+|cache-control|pragma|"
+    rb"authorization|x-[a-z0-9-]+):[ \t]",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)

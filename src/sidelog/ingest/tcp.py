@@ -89,6 +89,9 @@ class IngestConnection(asyncio.Protocol):
         return self._pending_syncs != 0
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self._closing and not self._eof:
+            # Reset without EOF: a final line still counts (stored if whole, else rejected).
+            self._handle(self._decoder.finish())
         self._closing = True
         self._engine.track_connection(self, opened=False)
 

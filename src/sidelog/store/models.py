@@ -53,7 +53,8 @@ GROUP_COLUMNS = (
 
 def group_from_row(row: Sequence[Any]) -> ErrorGroup:
     """Build an ``ErrorGroup`` from a row selected with ``GROUP_COLUMNS``."""
-    return ErrorGroup(*row[:10], bool(row[10]))
+    values: list[Any] = [*row[:10], bool(row[10])]
+    return ErrorGroup(*values)
 
 
 def event_from_row(row: Sequence[Any]) -> Event:

@@ -10,6 +10,8 @@ walks ``ix_events_user`` backwards with no sort.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, Index, Integer, MetaData, Table, Text, text
 
 metadata = MetaData()
@@ -37,10 +39,10 @@ EVENT_COLUMN_NAMES: tuple[str, ...] = ("id", *(name for name, _, _ in _EVENT_COL
 """Every column of ``events`` in table order."""
 
 
-def _event_columns() -> list[Column[object]]:
-    return [Column("id", Integer, primary_key=True)] + [
-        Column(name, kind, nullable=nullable) for name, kind, nullable in _EVENT_COLUMNS
-    ]
+def _event_columns() -> list[Column[Any]]:
+    columns: list[Column[Any]] = [Column("id", Integer, primary_key=True)]
+    columns.extend(Column(name, kind, nullable=nullable) for name, kind, nullable in _EVENT_COLUMNS)
+    return columns
 
 
 events = Table("events", metadata, *_event_columns())
@@ -95,9 +97,8 @@ INSERT_EVENTS_SQL = (
 MULTI_ROW_INSERT = 512
 """Rows per multi-row insert statement (512 x 17 parameters, under SQLite's 32766)."""
 
-INSERT_EVENTS_MULTI_SQL = (
-    f"INSERT INTO events ({', '.join(EVENT_COLUMN_NAMES)}) VALUES "
-    + ", ".join(["(" + ", ".join("?" for _ in EVENT_COLUMN_NAMES) + ")"] * MULTI_ROW_INSERT)
+INSERT_EVENTS_MULTI_SQL = f"INSERT INTO events ({', '.join(EVENT_COLUMN_NAMES)}) VALUES " + ", ".join(
+    ["(" + ", ".join("?" for _ in EVENT_COLUMN_NAMES) + ")"] * MULTI_ROW_INSERT
 )
 """``MULTI_ROW_INSERT`` rows in one statement. The sqlite3 module releases the GIL
 only inside each statement step and must win it back after every step; while the

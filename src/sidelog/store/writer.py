@@ -217,13 +217,19 @@ class StoreWriter:
         if older_than is not None:
             while True:
                 async with self.conn.begin():
-                    ids = [
-                        row[0]
-                        for row in await self.conn.exec_driver_sql(
-                            "SELECT id FROM events WHERE timestamp < ? ORDER BY timestamp LIMIT ?",
-                            (older_than, _PRUNE_CHUNK),
-                        )
-                    ]
+                    # Age is judged by when sidelog received an event, not by the
+                    # client's clock (a seconds-for-milliseconds mistake must not make
+                    # fresh events "50 years old"). ``received_at`` grows with ``id``, so
+                    # the oldest rows are the first ids: no index needed, and the scan
+                    # stops at the first young row.
+                    rows = await self.conn.exec_driver_sql(
+                        "SELECT id, received_at FROM events ORDER BY id LIMIT ?", (_PRUNE_CHUNK,)
+                    )
+                    ids = []
+                    for row_id, received in rows:
+                        if received >= older_than:
+                            break
+                        ids.append(row_id)
                     if not ids:
                         break
                     marks = ", ".join("?" for _ in ids)

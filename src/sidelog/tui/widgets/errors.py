@@ -72,6 +72,7 @@ class ErrorsPane(OptionList):
         self._kept: dict[str, ErrorGroup] = {}
         self._reload_pending = False
         self._last_reload = 0.0
+        self._binding_state: tuple[bool, ...] = ()
         self._built: LRUCache[tuple[ErrorGroup, int, str, str], Option] = LRUCache(4 * GROUP_LIMIT)
         """Rows already built: a row rebuilt only when its group, width or shown age changes."""
 
@@ -134,7 +135,7 @@ class ErrorsPane(OptionList):
             else f"Unresolved errors · {unresolved}{more}"
         )
         self.set_class(unresolved == 0, "-clear")
-        self.refresh_bindings()
+        self._sync_bindings()
 
     @property
     def groups(self) -> list[ErrorGroup]:
@@ -222,7 +223,14 @@ class ErrorsPane(OptionList):
     def watch_highlighted(self, highlighted: int | None) -> None:
         """The cursor moved: the resolve/reopen keys may have changed availability."""
         super().watch_highlighted(highlighted)
-        self.refresh_bindings()
+        self._sync_bindings()
+
+    def _sync_bindings(self) -> None:
+        """Refresh the footer only when a key's availability changed (a refresh recomposes it)."""
+        state = tuple(bool(self.check_action(action, ())) for action in ("resolve", "reopen", "select"))
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def action_toggle_view(self) -> None:
         """Show resolved groups too, or only unresolved ones."""

@@ -15,6 +15,7 @@ the terminal.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from itertools import chain
@@ -220,8 +221,11 @@ class StreamView(ScrollView, can_focus=True):
         generation = self._generation
         self._pending = []
         self._incoming = []  # all in the store (or not wanted under a new filter)
-        page = await self._engine.events(self._filter, limit=FIRST_PAGE)
+        page = await self._query(limit=FIRST_PAGE)
         if generation != self._generation:
+            return
+        if page is None:
+            self._pending = None
             return
         pending, self._pending = self._pending or [], None
         page.reverse()
@@ -234,6 +238,14 @@ class StreamView(ScrollView, can_focus=True):
         self._append([*page, *fresh])
         self.loaded_filter = self._filter
         self.loaded_at = time.perf_counter()
+
+    async def _query(self, **where: int) -> list[Event] | None:
+        """One page of the current filter from the store; ``None`` (and a notice) if the read failed."""
+        try:
+            return await self._engine.events(self._filter, **where)
+        except Exception as exc:  # a read error must not take the UI down; the next scroll retries
+            self.notify(f"Could not read history: {type(exc).__name__}", severity="error", markup=False)
+            return None
 
     def _reset_view(self) -> None:
         """After the window was replaced: no loads in flight, no stale strips."""
@@ -279,14 +291,12 @@ class StreamView(ScrollView, can_focus=True):
 
     async def _load_older(self, generation: int) -> None:
         oldest = self._window.oldest_id()
-        page = (
-            []
-            if oldest is None
-            else await self._engine.events(self._filter, limit=self._page_size(), before=oldest)
-        )
+        page = [] if oldest is None else await self._query(limit=self._page_size(), before=oldest)
         if generation != self._generation:
             return
         self._loading_older = False
+        if page is None:
+            return
         page.reverse()
         added, _ = self._window.prepend_older(page, full=len(page) >= self._page_size())
         if not added:
@@ -302,11 +312,13 @@ class StreamView(ScrollView, can_focus=True):
     async def _load_newer(self, generation: int) -> None:
         newest = self._window.newest_id() or 0
         self._pending = []
-        page = await self._engine.events(self._filter, limit=self._page_size(), after=newest)
+        page = await self._query(limit=self._page_size(), after=newest)
         if generation != self._generation:
             return
         pending, self._pending = self._pending or [], None
         self._loading_newer = False
+        if page is None:
+            return
         full = len(page) >= self._page_size()
         if not full:  # caught up: what arrived meanwhile follows on
             last = (page[-1].id if page else None) or newest
@@ -322,18 +334,14 @@ class StreamView(ScrollView, can_focus=True):
     async def _load_oldest(self) -> None:
         self._generation += 1
         generation = self._generation
-        page = await self._engine.events(self._filter, limit=self._page_size(), after=0)
-        if generation != self._generation:
+        page = await self._query(limit=self._page_size(), after=0)
+        if generation != self._generation or page is None:
             return
         self._window.replace(page, has_older=False, detached=len(page) >= self._page_size())
         self._reset_view()
         self._update_virtual_size()
         self._set_cursor(0 if page else -1, scroll=False)
-        self._adjusting += 1
-        try:
-            self.scroll_to(y=0, animate=False, immediate=True, force=True)
-        finally:
-            self._adjusting -= 1
+        self._scroll_quietly(0)
 
     # ---------------------------------------------------------------- scrolling
 
@@ -341,16 +349,16 @@ class StreamView(ScrollView, can_focus=True):
         self.virtual_size = Size(0, len(self._rows))
 
     def _scroll_to_end(self) -> None:
-        self._adjusting += 1
-        try:
-            self.scroll_to(y=max(0, len(self._rows) - self.size.height), animate=False, immediate=True)
-        finally:
-            self._adjusting -= 1
+        self._scroll_quietly(len(self._rows) - self.size.height)
 
     def _scroll_by_rows(self, rows: int) -> None:
+        self._scroll_quietly(round(self.scroll_y) + rows)
+
+    def _scroll_quietly(self, y: int) -> None:
+        """Scroll for the window's sake, not the reader's: follow mode stays as it is."""
         self._adjusting += 1
         try:
-            self.scroll_to(y=max(0, round(self.scroll_y) + rows), animate=False, immediate=True, force=True)
+            self.scroll_to(y=max(0, y), animate=False, immediate=True, force=True)
         finally:
             self._adjusting -= 1
 
@@ -424,7 +432,8 @@ class StreamView(ScrollView, can_focus=True):
 
     async def _open(self, event: Event) -> None:
         if event.id is not None:
-            event = await self._engine.event(event.id) or event
+            with contextlib.suppress(Exception):  # else show what the window holds
+                event = await self._engine.event(event.id) or event
         self.post_message(self.EventSelected(event))
 
     def on_click(self, event: events.Click) -> None:
