@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sidelog.config import Settings
@@ -133,6 +134,9 @@ class Engine:
         """Open ingest connections (sockets and live HTTP streams)."""
         self.started_at = time.time()
         self.token: str | None = settings.token
+        """Shared secret remote clients must present (set when binding non-loopback)."""
+        self.token_file: Path | None = None
+        """Where a generated token was written (0600), to tell the user."""
         self._limits = settings.limits
         self._min_rank = LEVEL_RANK[settings.log_level]
         self._rate_limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_interval_s)

@@ -175,7 +175,7 @@ async def test_lagging_client_is_told_and_resumes_without_loss(make_settings: An
     from sidelog.ingest.http_stream import StreamOptions
     from tests.integration.http_support import start
 
-    options = HttpOptions(stream=StreamOptions(heartbeat_s=5, write_timeout_s=20, queue_batches=2))
+    options = HttpOptions(stream=StreamOptions(heartbeat_s=5, write_timeout_s=20, buffer_bytes=64 * 1024))
     engine = await start(make_settings(http="127.0.0.1:0", enable_system_logging=False), options)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

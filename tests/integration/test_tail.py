@@ -123,3 +123,34 @@ async def test_bad_filter_is_one_line() -> None:
     assert err.decode().strip().splitlines() == [
         "sidelog: invalid filter: level 'loud' is not a level (use debug, info, warn or error)"
     ]
+
+
+async def test_a_lagging_tail_reconnects_and_loses_nothing(make_settings: Any, client: Any) -> None:
+    from sidelog.ingest.http import HttpOptions
+    from sidelog.ingest.http_stream import StreamOptions
+    from tests.integration.http_support import start
+
+    options = HttpOptions(stream=StreamOptions(heartbeat_s=5, write_timeout_s=30, buffer_bytes=32 * 1024))
+    engine = await start(make_settings(http="127.0.0.1:0", enable_system_logging=False), options)
+    try:
+        process = await spawn_tail(
+            "--to", http_base(engine).removeprefix("http://"), "--json", "--category", "bulk"
+        )
+        await connected(engine, 0, process)
+        padding = "z" * 8000
+        # tail's stdout is a pipe nobody reads yet: it stalls, the server's buffer overflows.
+        for round_ in range(30):
+            await ingest(
+                client,
+                engine,
+                [{"message": f"{round_}.{i}", "category": "bulk", "details": padding} for i in range(50)],
+            )
+        assert process.stdout is not None
+        messages: list[str] = []
+        async with asyncio.timeout(30):
+            while len(messages) < 1500:
+                messages.append(json.loads(await process.stdout.readline())["message"])
+        await stop(process)
+    finally:
+        await engine.stop()
+    assert sorted(messages) == sorted(f"{r}.{i}" for r in range(30) for i in range(50))

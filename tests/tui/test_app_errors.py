@@ -150,3 +150,20 @@ async def test_cursor_follows_the_newest_group_only_from_the_top(settings: Setti
         assert pane.highlighted == 2
         assert pane.highlighted_group is not None
         assert pane.highlighted_group.message == "socket closed"  # moved away from the top: stays put
+
+
+async def test_title_counts_every_unresolved_group_beyond_the_listed_ones(settings: Settings) -> None:
+    from sidelog.tui.widgets.errors import GROUP_LIMIT
+
+    async with running_app(settings) as (app, pilot):
+        many = [
+            {"message": f"failure kind {chr(65 + i // 26)}{chr(65 + i % 26)}", "type": "error"}
+            for i in range(110)
+        ]
+        await send_events(app, *many)
+        pane = app.query_one(ErrorsPane)
+        await until(pilot, lambda: len(pane.groups) == GROUP_LIMIT)
+        assert pane.border_title == f"Unresolved errors · 110 (newest {GROUP_LIMIT})"
+        await pilot.press("e", "r", "enter")
+        await until(pilot, lambda: pane.border_title == f"Unresolved errors · 109 (newest {GROUP_LIMIT})", timeout=3)
+        print(pane.border_title)

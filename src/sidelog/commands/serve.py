@@ -25,6 +25,13 @@ async def start_engine(settings: Settings) -> Engine:
     engine = Engine(settings)
     try:
         await engine.start()
+        if any(
+            ep is not None and not ep.is_loopback for ep in (settings.tcp_endpoint, settings.http_endpoint)
+        ):
+            from sidelog.ingest.http import ensure_token
+
+            # Until this runs remote socket clients are refused (fail closed).
+            engine.token_file = ensure_token(engine)
         if settings.http_endpoint is not None:
             from sidelog.ingest.http import start_http_server
 
@@ -49,6 +56,8 @@ async def serve(settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
     for kind, address in engine.endpoints:
         print(f"listening {kind} {address}", flush=True)
+    if engine.token_file is not None:
+        print(f"remote clients must send the token in {engine.token_file}", file=sys.stderr, flush=True)
     try:
         await stop.wait()
     finally:

@@ -143,7 +143,10 @@ async def post_events(request: web.Request) -> web.Response:
         value = getattr(origin, name)
         if value:
             answer[key] = value
-    return json_response(answer, status=500 if origin.failed else 200)
+    if origin.failed:
+        answer["error"] = "the database refused the write (see lastWriteError in /v1/health)"
+        return json_response(answer, status=500)
+    return json_response(answer)
 
 
 # ----------------------------------------------------------------------- queries

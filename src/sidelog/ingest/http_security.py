@@ -19,6 +19,7 @@ CORS answers echo the one allowed origin with ``Vary: Origin``; never ``*``.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from collections.abc import Iterable
@@ -56,8 +57,12 @@ def split_host(value: str) -> str:
     return text.rstrip(".")
 
 
+@functools.lru_cache(maxsize=512)
 def _is_local_name(host: str) -> bool:
-    """Loopback addresses, ``localhost`` and ``*.localhost`` (RFC 6761: always loopback)."""
+    """Loopback addresses, ``localhost`` and ``*.localhost`` (RFC 6761: always loopback).
+
+    Cached: every request asks, and clients send the same few names.
+    """
     return is_loopback_host(host) or host == "localhost" or host.endswith(".localhost")
 
 

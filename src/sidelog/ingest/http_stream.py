@@ -6,17 +6,18 @@ after that id, read from the store, then the live ones, with no gap and no repea
 the subscription is opened *before* the replay and live events at or below the last
 replayed id are skipped.
 
-Memory per client is bounded twice: the engine subscription holds at most
-``stream_queue`` batches (a client that falls behind is told ``event: lagged`` and
-closed, so it resumes from the store with ``Last-Event-ID``), and a write that
-cannot be flushed within ``stream_write_timeout_s`` (a client that never reads)
-aborts the connection, freeing its buffer.
+Memory per client is bounded in bytes, not batches: a pump task moves committed
+batches from the engine subscription into a per-client buffer of formatted
+messages at once (so batches never pile up in the subscription), and when that
+buffer would pass ``buffer_bytes`` the client is told ``event: lagged`` and
+closed; it resumes from the store with ``Last-Event-ID``. A write that cannot be
+flushed within ``write_timeout_s`` (a client that never reads) aborts the
+connection, freeing its buffers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 
 import orjson
@@ -44,8 +45,10 @@ class StreamOptions:
     """Seconds between ``: ping`` comments on a quiet stream (keeps proxies and clients sure)."""
     write_timeout_s: float = 10.0
     """A write not flushed within this many seconds drops the client."""
-    queue_batches: int = 256
-    """Committed batches buffered per client before it is told it lagged."""
+    buffer_bytes: int = 1024 * 1024
+    """Formatted events held per client while its socket is busy; past it, ``lagged``."""
+    queue_batches: int = 64
+    """Committed batches the subscription holds before the pump takes them."""
     max_clients: int = 256
     """Concurrent streams; more get 503."""
 
@@ -113,12 +116,13 @@ async def stream(request: web.Request) -> web.StreamResponse:
     engine.track_connection(client, opened=True)
     response = web.StreamResponse(headers=_HEADERS)
     response.force_close()  # the stream's end is the connection's end (clients reconnect)
+    pending = _Pending(options.buffer_bytes)
+    pump = asyncio.create_task(_pump(subscription, flt, pending), name="sidelog-stream-pump")
     try:
         await response.prepare(request)
         await _send(client, response, b"retry: 2000\n: connected\n\n", options)
-        if last_id is not None:
-            last_id = await _replay(engine, client, response, flt, last_id, options)
-        await _follow(client, response, subscription, flt, last_id or 0, options)
+        sent = 0 if last_id is None else await _replay(engine, client, response, flt, last_id, options)
+        await _follow(client, response, pending, sent, options)
     except (ConnectionError, _Dropped):
         if client.dropped_slow:
             engine.system_event(
@@ -127,6 +131,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
                 {"peer": str(request.remote), "write_timeout_s": options.write_timeout_s},
             )
     finally:
+        pump.cancel()
         subscription.close()
         clients.discard(client)
         engine.track_connection(client, opened=False)
@@ -169,44 +174,85 @@ async def _replay(
             return after
 
 
+class _Pending:
+    """Formatted messages waiting for the socket, bounded in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: list[tuple[int | None, bytes]] = []
+        self.size = 0
+        self.overflowed = False
+        self.ready = asyncio.Event()
+
+    def add(self, event_id: int | None, data: bytes) -> bool:
+        """Queue one message; ``False`` (and ``overflowed``) once the bound is passed."""
+        if self.size + len(data) > self.limit:
+            self.overflowed = True
+            self.ready.set()
+            return False
+        self.items.append((event_id, data))
+        self.size += len(data)
+        self.ready.set()
+        return True
+
+    def take(self) -> list[tuple[int | None, bytes]]:
+        """Everything queued so far."""
+        items, self.items, self.size = self.items, [], 0
+        self.ready.clear()
+        return items
+
+
+async def _pump(subscription: Subscription, flt: EventFilter, pending: _Pending) -> None:
+    """Move committed batches into ``pending`` as fast as they come, until it overflows."""
+    while not pending.overflowed:
+        batch = await subscription.get()
+        if subscription.lagged:
+            pending.overflowed = True
+            pending.ready.set()
+            return
+        for event in batch.stored:
+            if flt.matches(event) and not pending.add(event.id, format_event(event)):
+                return
+        for event in batch.live_only:
+            if flt.matches(event) and not pending.add(None, format_event(event)):
+                return
+
+
 async def _follow(
     client: StreamClient,
     response: web.StreamResponse,
-    subscription: Subscription,
-    flt: EventFilter,
-    last_id: int,
+    pending: _Pending,
+    sent: int,
     options: StreamOptions,
 ) -> None:
+    """Write pending messages (skipping ids already replayed), pings when quiet, and
+    ``event: lagged`` when the buffer overflowed."""
     closed = asyncio.ensure_future(client.closed.wait())
     try:
         while True:
-            getter = asyncio.ensure_future(subscription.get())
+            ready = asyncio.ensure_future(pending.ready.wait())
             done, _ = await asyncio.wait(
-                {getter, closed}, timeout=options.heartbeat_s, return_when="FIRST_COMPLETED"
+                {ready, closed}, timeout=options.heartbeat_s, return_when="FIRST_COMPLETED"
             )
-            if getter not in done:
-                getter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await getter
-                if closed in done:
-                    return
+            ready.cancel()
+            if closed in done:
+                return
+            if not done:
                 await _send(client, response, b": ping\n\n", options)
                 continue
-            batches = [getter.result()]
-            while (more := subscription.get_nowait()) is not None:
-                batches.append(more)
-            if subscription.lagged:
-                notice = orjson.dumps({"lagged": subscription.lagged, "lastEventId": last_id})
-                await _send(client, response, b"event: lagged\ndata: " + notice + b"\n\n", options)
-                return
+            overflowed = pending.overflowed
             chunks: list[bytes] = []
-            for batch in batches:
-                for event in batch.stored:
-                    if event.id is not None and event.id > last_id and flt.matches(event):
-                        chunks.append(format_event(event))
-                        last_id = event.id
-                chunks.extend(format_event(e) for e in batch.live_only if flt.matches(e))
+            for event_id, data in pending.take():
+                if event_id is None:
+                    chunks.append(data)
+                elif event_id > sent:
+                    chunks.append(data)
+                    sent = event_id
             if chunks:
                 await _send(client, response, b"".join(chunks), options)
+            if overflowed:
+                notice = orjson.dumps({"lagged": True, "lastEventId": sent})
+                await _send(client, response, b"event: lagged\ndata: " + notice + b"\n\n", options)
+                return
     finally:
         closed.cancel()

@@ -222,14 +222,14 @@ class StoreWriter:
                     # fresh events "50 years old"). ``received_at`` grows with ``id``, so
                     # the oldest rows are the first ids: no index needed, and the scan
                     # stops at the first young row.
-                    rows = await self.conn.exec_driver_sql(
+                    oldest: Any = await self.conn.exec_driver_sql(
                         "SELECT id, received_at FROM events ORDER BY id LIMIT ?", (_PRUNE_CHUNK,)
                     )
                     ids = []
-                    for row_id, received in rows:
-                        if received >= older_than:
+                    for row in oldest:
+                        if row[1] >= older_than:
                             break
-                        ids.append(row_id)
+                        ids.append(row[0])
                     if not ids:
                         break
                     marks = ", ".join("?" for _ in ids)

@@ -44,7 +44,9 @@ from sidelog.tui.widgets.stream import StreamView
 from sidelog.tui.widgets.summary import FilterSummary
 
 LIVE_INTERVAL_S = 1 / 30
-"""Shortest gap between two live updates of the panes (a burst becomes one repaint)."""
+"""Shortest gap between two live updates of the stream (a burst becomes one repaint)."""
+COUNTS_INTERVAL_S = 0.5
+"""How often the sidebar's live counts are brought up to date."""
 
 WIDE_COLUMNS = 120
 """From this width both side panes show by default."""
@@ -174,7 +176,7 @@ class SidelogApp(App[int]):
             await stream.set_filter(self.flt)
         self.query_one("#errors", ErrorsPane).attach(engine)
         self._refresh_counts()
-        self.set_interval(0.25, self._refresh_counts, name="sidebar-counts")
+        self.set_interval(COUNTS_INTERVAL_S, self._refresh_counts, name="sidebar-counts")
         self.set_interval(self._health_interval, self._refresh_health, name="health")
         self._refresh_health()
         self._follow_live(self._subscription)

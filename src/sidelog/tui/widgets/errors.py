@@ -73,6 +73,8 @@ class ErrorsPane(OptionList):
         self._reload_pending = False
         self._last_reload = 0.0
         self._binding_state: tuple[bool, ...] = ()
+        self._rebuilding = False
+        self._unresolved_total = 0
         self._built: LRUCache[tuple[ErrorGroup, int, str, str], Option] = LRUCache(4 * GROUP_LIMIT)
         """Rows already built: a row rebuilt only when its group, width or shown age changes."""
 
@@ -99,6 +101,10 @@ class ErrorsPane(OptionList):
             return
         status = None if self.show_all else "unresolved"
         groups = await self._engine.groups(status=status, limit=GROUP_LIMIT)
+        if len(groups) >= GROUP_LIMIT:  # the title counts them all, not just the listed ones
+            self._unresolved_total = await self._engine.reader.unresolved_count()
+        else:
+            self._unresolved_total = 0
         if not self.show_all:
             listed = {group.fingerprint for group in groups}
             for fingerprint in listed & self._kept.keys():
@@ -120,19 +126,23 @@ class ErrorsPane(OptionList):
         options = [self._option(group) for group in self._groups]
         if options != list(self.options):  # under a flood most reloads change nothing visible
             scroll_y = self.scroll_y
-            self.set_options(options)
+            self._rebuilding = True  # the cursor passes through None: not a change worth a footer
+            try:
+                self.set_options(options)
+            finally:
+                self._rebuilding = False
             self.scroll_to(y=scroll_y, animate=False, immediate=True)
             listed = {g.fingerprint for g in self._groups}
             if not following and current is not None and current.fingerprint in listed:
                 self.highlighted = self.get_option_index(current.fingerprint)
             elif self._groups:
                 self.highlighted = 0
-        unresolved = sum(1 for group in self._groups if group.status == "unresolved")
-        more = "+" if len(groups) >= GROUP_LIMIT else ""
+        listed_open = sum(1 for group in self._groups if group.status == "unresolved")
+        unresolved = max(listed_open, self._unresolved_total)
+        shown = f" (newest {len(self._groups)})" if unresolved > listed_open else ""
+        label = "Errors" if self.show_all else "Unresolved errors"
         self.border_title = (
-            f"Errors · {unresolved}{more} open"
-            if self.show_all
-            else f"Unresolved errors · {unresolved}{more}"
+            f"{label} · {unresolved} open{shown}" if self.show_all else f"{label} · {unresolved}{shown}"
         )
         self.set_class(unresolved == 0, "-clear")
         self._sync_bindings()
@@ -227,6 +237,8 @@ class ErrorsPane(OptionList):
 
     def _sync_bindings(self) -> None:
         """Refresh the footer only when a key's availability changed (a refresh recomposes it)."""
+        if self._rebuilding:
+            return
         state = tuple(bool(self.check_action(action, ())) for action in ("resolve", "reopen", "select"))
         if state != self._binding_state:
             self._binding_state = state
@@ -289,6 +301,8 @@ class ErrorsPane(OptionList):
                 self._kept[fingerprint] = updated
             else:
                 self._kept.pop(fingerprint, None)
+            if self._unresolved_total:
+                self._unresolved_total += -1 if resolve else 1
             # In place, so the cursor stays where the user is looking.
             self.show_groups([updated if g.fingerprint == fingerprint else g for g in self._groups])
             self.post_message(self.GroupTriaged(updated))

@@ -44,16 +44,40 @@ class HealthBar(Widget):
     HealthBar { height: auto; }
     """
 
-    health: reactive[Health | None] = reactive(None, layout=True)
+    health: reactive[Health | None] = reactive(None)
     """The latest snapshot; ``None`` until the engine runs."""
-    status: reactive[str] = reactive("starting…", layout=True)
+    status: reactive[str] = reactive("starting…")
     """A lifecycle note shown before the figures (``starting…``, ``draining…``), or empty."""
-    lagged: reactive[int] = reactive(0, layout=True)
+    lagged: reactive[int] = reactive(0)
     """Batches the UI skipped because it fell behind (they are still stored)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._height: int = 0
 
     def watch_health(self, health: Health | None) -> None:
         """Raise or clear the write-failure alarm."""
         self.set_class(health is not None and health.write_failing, "-alarm")
+        self._fit()
+
+    def watch_status(self) -> None:
+        """A new lifecycle note may change the height."""
+        self._fit()
+
+    def watch_lagged(self) -> None:
+        """A lag note may change the height."""
+        self._fit()
+
+    def on_resize(self) -> None:
+        """The layout just measured the bar at its new width; remember that height."""
+        self._height = len(self.lines(max(1, self.content_region.width)))
+
+    def _fit(self) -> None:
+        # A layout pass reflows the whole screen, so only ask for one when the height changes.
+        height = len(self.lines(max(1, self.content_region.width)))
+        if height != self._height:
+            self._height = height
+            self.refresh(layout=True)
 
     def segments(self, compact: bool = False) -> list[Content]:
         """The bar's pieces, in priority order; ``compact`` abbreviates for narrow terminals."""
