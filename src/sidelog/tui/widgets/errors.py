@@ -306,6 +306,7 @@ class ErrorsPane(OptionList):
             # In place, so the cursor stays where the user is looking.
             self.show_groups([updated if g.fingerprint == fingerprint else g for g in self._groups])
             self.post_message(self.GroupTriaged(updated))
+        self.reload()  # exclusive: also cancels a reload that read the state before this change
 
 
 def _activity(group: ErrorGroup) -> tuple[int, int]:
