@@ -68,10 +68,16 @@ def _prefill_rows(count: int, chunk: int = 50_000) -> Any:
         yield rows
 
 
+def prefill_paths(cache: Path, count: int) -> tuple[Path, Path]:
+    """Where the cached stores of ``count`` events live (sidelog schema, naive schema)."""
+    folder = cache / f"prefill-{count}-v{SCHEMA_VERSION}"
+    return folder / "sidelog.db", folder / "naive.db"
+
+
 def ensure_prefill(cache: Path, count: int, log: Callable[[str], None]) -> tuple[Path, Path]:
     """Paths of cached pre-filled stores (sidelog schema, naive schema), built if missing."""
-    folder = cache / f"prefill-{count}-v{SCHEMA_VERSION}"
-    sidelog_db, naive_db = folder / "sidelog.db", folder / "naive.db"
+    sidelog_db, naive_db = prefill_paths(cache, count)
+    folder = sidelog_db.parent
     if sidelog_db.exists() and naive_db.exists():
         return sidelog_db, naive_db
     folder.mkdir(parents=True, exist_ok=True)

@@ -139,7 +139,7 @@ class ErrorsPane(OptionList):
                 self.highlighted = 0
         listed_open = sum(1 for group in self._groups if group.status == "unresolved")
         unresolved = max(listed_open, self._unresolved_total)
-        shown = f" (newest {len(self._groups)})" if unresolved > listed_open else ""
+        shown = f" (newest {listed_open})" if unresolved > listed_open else ""
         label = "Errors" if self.show_all else "Unresolved errors"
         self.border_title = (
             f"{label} · {unresolved} open{shown}" if self.show_all else f"{label} · {unresolved}{shown}"
