@@ -13,10 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +23,31 @@ from sidelog.config import Settings
 from sidelog.events import LEVEL_RANK, Event, now_ms
 from sidelog.filters import EventFilter
 from sidelog.health import Health
-from sidelog.pipeline.batcher import Batcher, CommittedBatch
+from sidelog.pipeline.batcher import Batcher
 from sidelog.pipeline.counters import Counters, RateMeter
+from sidelog.pipeline.housekeeping import housekeeping
+from sidelog.pipeline.live import LiveFeed, Subscription
 from sidelog.pipeline.queue import IngestQueue, Origin, SyncMarker
 from sidelog.pipeline.ratelimit import RateLimiter
 from sidelog.store.database import (
-    CHECKPOINT_WAL_BYTES,
     DatabaseLock,
-    checkpoint,
     create_schema,
+    file_size,
+    keep_wal_short,
     make_engines,
     prepare_folder,
+    wal_path,
 )
 from sidelog.store.models import ErrorGroup
 from sidelog.store.reader import StoreReader
 from sidelog.store.writer import PruneResult, StoreWriter
 
+__all__ = ["Engine", "Overloaded", "StopReport", "Subscription"]
+
 log = logging.getLogger(__name__)
+"""Background failures (checkpoints, retention) are reported here; they never stop ingest."""
 
 _SERVER_SOURCES = frozenset({"server", "middleware", "api"})
-_HOUSEKEEPING_S = 1.0
-_RETENTION_EVERY_S = 3600.0
 
 
 class Overloaded(Exception):
@@ -58,67 +61,7 @@ class StopReport:
     unsaved: int
     """Events still queued when the drain deadline passed (lost)."""
     write_failed: int
-
-
-class Subscription:
-    """A bounded stream of committed batches for one consumer (UI, SSE, tail).
-
-    A consumer that falls behind loses the oldest batches, counted in ``lagged``,
-    rather than growing memory or slowing the writer.
-    """
-
-    def __init__(self, engine: Engine, maxsize: int) -> None:
-        self._engine = engine
-        self._queue: asyncio.Queue[CommittedBatch] = asyncio.Queue(maxsize)
-        self.lagged = 0
-        """Batches dropped because the consumer was too slow."""
-
-    def _offer(self, batch: CommittedBatch) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-            self.lagged += 1
-        self._queue.put_nowait(batch)
-
-    async def get(self) -> CommittedBatch:
-        """The next committed batch (waits)."""
-        return await self._queue.get()
-
-    def get_nowait(self) -> CommittedBatch | None:
-        """The next committed batch, or ``None`` if none is waiting."""
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
-
-    def close(self) -> None:
-        """Stop receiving batches."""
-        self._engine._subscribers.discard(self)
-
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> CommittedBatch:
-        return await self.get()
-
-
-@dataclass
-class _Facets:
-    counts: dict[str, dict[str, int]] = field(
-        default_factory=lambda: {"level": {}, "category": {}, "source": {}}
-    )
-    total: int = 0
-
-    def add(self, events: list[Event]) -> None:
-        levels, categories, sources = (
-            self.counts["level"],
-            self.counts["category"],
-            self.counts["source"],
-        )
-        for event in events:
-            levels[event.level] = levels.get(event.level, 0) + 1
-            categories[event.category] = categories.get(event.category, 0) + 1
-            sources[event.source] = sources.get(event.source, 0) + 1
-        self.total += len(events)
+    """Events whose batch could not be written during the whole run."""
 
 
 class Engine:
@@ -133,16 +76,16 @@ class Engine:
         self.clients = 0
         """Open ingest connections (sockets and live HTTP streams)."""
         self.started_at = time.time()
+        """Wall-clock start, for the uptime in health."""
         self.token: str | None = settings.token
         """Shared secret remote clients must present (set when binding non-loopback)."""
         self.token_file: Path | None = None
         """Where a generated token was written (0600), to tell the user."""
-        self._limits = settings.limits
         self._min_rank = LEVEL_RANK[settings.log_level]
         self._rate_limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_interval_s)
         self.queue = IngestQueue(settings.queue_size)
-        self._subscribers: set[Subscription] = set()
-        self._facets = _Facets()
+        """The bounded queue between intake and the writer; front ends check ``queue.full``."""
+        self._live = LiveFeed()
         self._servers: list[asyncio.AbstractServer] = []
         self._connections: set[Any] = set()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -152,7 +95,6 @@ class Engine:
         self._reader: StoreReader | None = None
         self._batcher: Batcher | None = None
         self._engines: tuple[Any, Any] | None = None
-        self._stopped = asyncio.Event()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -167,8 +109,7 @@ class Engine:
         self._writer = StoreWriter(writer_engine)
         await self._writer.open()
         self._reader = StoreReader(reader_engine)
-        self._facets.counts = await self._reader.facet_counts()
-        self._facets.total = sum(self._facets.counts["level"].values())
+        self._live.facets.reset(await self._reader.facet_counts())
         self._batcher = Batcher(
             self.queue,
             self._writer,
@@ -177,11 +118,19 @@ class Engine:
             store_level=settings.store_level,
             counters=self.counters,
             meter=self.meter,
-            publish=self._publish,
+            publish=self._live.publish,
         )
+        # The writer task must stay first: ``stop`` drains it before cancelling the rest.
         self._tasks.append(asyncio.create_task(self._batcher.run(), name="sidelog-writer"))
-        self._tasks.append(asyncio.create_task(self._housekeeping(), name="sidelog-housekeeping"))
-        self._tasks.append(asyncio.create_task(self._checkpoints(reader_engine), name="sidelog-checkpoints"))
+        self._tasks.append(
+            asyncio.create_task(
+                housekeeping(self._rate_limiter, self.system_event, self.prune, log),
+                name="sidelog-housekeeping",
+            )
+        )
+        self._tasks.append(
+            asyncio.create_task(keep_wal_short(settings.db, reader_engine, log), name="sidelog-checkpoints")
+        )
 
     async def start(self) -> None:
         """Open the store and bind the socket endpoints from the settings."""
@@ -253,7 +202,6 @@ class Engine:
             for engine in self._engines:
                 await engine.dispose()
         self._lock.release()
-        self._stopped.set()
         return StopReport(unsaved=unsaved, write_failed=self.counters.write_failed)
 
     # ------------------------------------------------------------------- intake
@@ -345,14 +293,7 @@ class Engine:
 
     def subscribe(self, maxsize: int = 1024) -> Subscription:
         """A new live subscription to committed batches."""
-        subscription = Subscription(self, maxsize)
-        self._subscribers.add(subscription)
-        return subscription
-
-    def _publish(self, batch: CommittedBatch) -> None:
-        self._facets.add(batch.stored)
-        for subscription in list(self._subscribers):
-            subscription._offer(batch)
+        return self._live.subscribe(maxsize)
 
     # ------------------------------------------------------------------ queries
 
@@ -386,12 +327,12 @@ class Engine:
 
     def facet_counts(self) -> dict[str, dict[str, int]]:
         """Stored events per level, category and source (kept current in memory)."""
-        return {name: dict(values) for name, values in self._facets.counts.items()}
+        return {name: dict(values) for name, values in self._live.facets.counts.items()}
 
     @property
     def stored_total(self) -> int:
         """Events in the database (kept current in memory)."""
-        return self._facets.total
+        return self._live.facets.total
 
     async def resolve(self, fingerprint: str, note: str | None = None) -> ErrorGroup | None:
         """Resolve a group and its events through the writer; ``None`` if unknown."""
@@ -415,8 +356,7 @@ class Engine:
             lambda: writer.prune(older_than=older_than, budget_bytes=budget)
         )
         if result.deleted:
-            self._facets.counts = await self.reader.facet_counts()
-            self._facets.total = sum(self._facets.counts["level"].values())
+            self._live.facets.reset(await self.reader.facet_counts())
         return result
 
     async def health(self) -> Health:
@@ -434,8 +374,7 @@ class Engine:
             counters=self.counters.as_dict(),
             drops=self.counters.drops(),
             capture_rate=self.counters.capture_rate(),
-            db_bytes=_file_size(self.settings.db)
-            + _file_size(self.settings.db.with_name(self.settings.db.name + "-wal")),
+            db_bytes=file_size(self.settings.db) + file_size(wal_path(self.settings.db)),
             db_budget_bytes=self.settings.db_budget_mb * 1024 * 1024,
             queue_depth=len(self.queue),
             queue_capacity=self.queue.capacity,
@@ -455,52 +394,3 @@ class Engine:
     async def _call(self, command: Callable[[], Awaitable[Any]]) -> Any:
         assert self._batcher is not None
         return await self._batcher.call(command)
-
-    async def _checkpoints(self, reader_engine: Any) -> None:
-        """Keep the WAL short by checkpointing off the writer's thread (see ``checkpoint``)."""
-        wal = self.settings.db.with_name(self.settings.db.name + "-wal")
-        while True:
-            await asyncio.sleep(0.25)
-            if _file_size(wal) > CHECKPOINT_WAL_BYTES:
-                try:
-                    await checkpoint(reader_engine)
-                except Exception as exc:  # a failed checkpoint is retried; it loses nothing
-                    log.warning("checkpoint failed: %s", exc)
-
-    async def _housekeeping(self) -> None:
-        """Rate-limit reports every second; retention at start and hourly."""
-        next_retention = time.monotonic() + 5.0
-        while True:
-            await asyncio.sleep(_HOUSEKEEPING_S)
-            for report in self._rate_limiter.take_reports():
-                self.system_event(
-                    "warn",
-                    f"rate limit: dropped {report.dropped} {report.source}/{report.category} events",
-                    {
-                        "source": report.source,
-                        "category": report.category,
-                        "dropped": report.dropped,
-                        "interval_s": report.interval_s,
-                        "burst": self._rate_limiter.burst,
-                    },
-                )
-            if time.monotonic() >= next_retention:
-                next_retention = time.monotonic() + _RETENTION_EVERY_S
-                try:
-                    result = await self.prune()
-                except Exception as exc:  # retention must never stop ingest
-                    log.warning("retention failed: %s", exc)
-                else:
-                    if result.deleted or result.archived:
-                        self.system_event(
-                            "info",
-                            "retention pruned old events",
-                            {"deleted": result.deleted, "archived": result.archived},
-                        )
-
-
-def _file_size(path: os.PathLike[str] | str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0

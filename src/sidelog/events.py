@@ -16,24 +16,10 @@ import orjson
 
 from sidelog.fingerprint import fingerprint_of
 
-LEVELS: tuple[str, ...] = ("debug", "info", "warn", "error")
-"""The four stored levels, least severe first."""
-
-LEVEL_RANK: dict[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
-"""Severity rank of each level, for minimum-level comparisons."""
-
-LEVEL_ALIASES: dict[str, str] = {
-    "debug": "debug",
-    "trace": "debug",
-    "info": "info",
-    "warn": "warn",
-    "warning": "warn",
-    "error": "error",
-    "err": "error",
-    "fatal": "error",
-    "critical": "error",
-}
-"""Every accepted spelling of a level (compared lower-cased) and its stored name."""
+# The level tables live in sidelog.levels (shared with the light client); re-exported here.
+from sidelog.levels import LEVEL_ALIASES as LEVEL_ALIASES
+from sidelog.levels import LEVEL_RANK as LEVEL_RANK
+from sidelog.levels import LEVELS as LEVELS
 
 SOURCES: tuple[str, ...] = ("server", "client", "api", "middleware", "convex", "system")
 """The seed's source names; any other lower-case string is accepted too."""
@@ -336,12 +322,6 @@ def _optional_text(
     if type(value) is str and len(value) <= short and "\x00" not in value:
         return value
     return _text(value, name, max_bytes)
-
-
-def _bool(value: object, name: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise EventError(f"{name} must be true or false, got {_json_type(value)}")
 
 
 def _timestamp(value: object, received_at: int) -> int:

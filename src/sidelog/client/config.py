@@ -15,26 +15,12 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
+# The level tables live in sidelog.levels (shared with the light client); re-exported here.
+from sidelog.levels import LEVEL_ALIASES as LEVEL_ALIASES
+from sidelog.levels import LEVEL_RANK as LEVEL_RANK
+from sidelog.levels import LEVELS as LEVELS
+
 DEFAULT_ADDRESS = "127.0.0.1:7411"
-
-LEVELS: tuple[str, ...] = ("debug", "info", "warn", "error")
-"""The four levels, least severe first (the same as ``sidelog.events.LEVELS``)."""
-
-LEVEL_ALIASES: dict[str, str] = {
-    "debug": "debug",
-    "trace": "debug",
-    "info": "info",
-    "warn": "warn",
-    "warning": "warn",
-    "error": "error",
-    "err": "error",
-    "fatal": "error",
-    "critical": "error",
-}
-"""Accepted level spellings (lower-cased); duplicated from ``sidelog.events`` to keep imports light."""
-
-LEVEL_RANK: dict[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
-"""Severity rank of each level, for minimum-level comparisons."""
 
 _Lookup = Callable[[str], "str | None"]
 _SERVER_SOURCES = frozenset({"server", "middleware", "api"})

@@ -128,39 +128,31 @@ class SidelogASGIMiddleware:
         method = str(scope.get("method", "GET"))
         path = str(scope.get("root_path", "")) + str(scope.get("path", ""))
         query = _text(scope.get("query_string", b""))
+
+        def finish(
+            error: BaseException | None = None, cancelled: bool = False, user_agent: str | None = None
+        ) -> None:
+            self._log.record(
+                method=method,
+                path=path,
+                query=query,
+                url=_asgi_url(scope, path, query),
+                status=status,
+                started=started,
+                error=error,
+                cancelled=cancelled,
+                user_agent=user_agent,
+            )
+
         try:
             await self.app(scope, receive, send_and_watch)
         except Exception as exc:
-            self._log.record(
-                method=method,
-                path=path,
-                query=query,
-                url=_asgi_url(scope),
-                status=status,
-                started=started,
-                error=exc,
-            )
+            finish(error=exc)
             raise
         except BaseException:  # cancelled (client went away) or shutting down
-            self._log.record(
-                method=method,
-                path=path,
-                query=query,
-                url=_asgi_url(scope),
-                status=status,
-                started=started,
-                cancelled=True,
-            )
+            finish(cancelled=True)
             raise
-        self._log.record(
-            method=method,
-            path=path,
-            query=query,
-            url=_asgi_url(scope),
-            status=status,
-            started=started,
-            user_agent=_header(scope, b"user-agent"),
-        )
+        finish(user_agent=_header(scope, b"user-agent"))
 
 
 class SidelogWSGIMiddleware:
@@ -261,15 +253,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _asgi_url(scope: Scope) -> str | None:
+def _asgi_url(scope: Scope, path: str, query: str) -> str | None:
+    """The full request URL, from the Host header (else the server address) and scheme."""
     try:
         host = _header(scope, b"host")
         if host is None and scope.get("server"):
             server_host, port = scope["server"][:2]
             host = f"{server_host}:{port}" if port else str(server_host)
         scheme = scope.get("scheme", "http")
-        path = str(scope.get("root_path", "")) + str(scope.get("path", ""))
-        query = _text(scope.get("query_string", b""))
         url = f"{scheme}://{host}{path}" if host else path
         return f"{url}?{query}" if query else url
     except Exception:

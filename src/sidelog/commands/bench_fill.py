@@ -6,6 +6,7 @@ schema version; every run works on copies.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -82,7 +83,7 @@ def ensure_prefill(cache: Path, count: int, log: Callable[[str], None]) -> tuple
         return sidelog_db, naive_db
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    partial = folder / "sidelog.db.partial"
+    partial = folder / f"sidelog.db.partial-{os.getpid()}"  # concurrent builders never share a file
     partial.unlink(missing_ok=True)
     engine = create_engine(f"sqlite:///{partial}")
     metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t is not events])
@@ -115,7 +116,7 @@ def ensure_prefill(cache: Path, count: int, log: Callable[[str], None]) -> tuple
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     log("  building the naive copy")
-    naive_partial = folder / "naive.db.partial"
+    naive_partial = folder / f"naive.db.partial-{os.getpid()}"
     naive_partial.unlink(missing_ok=True)
     naive = sqlite3.connect(naive_partial, isolation_level=None)
     naive.execute("PRAGMA journal_mode=WAL")

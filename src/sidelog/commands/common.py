@@ -15,13 +15,22 @@ class CommandError(RuntimeError):
 
 def client_address(value: str | None) -> Endpoint:
     """The server address from ``--to``, else ``SIDELOG_ADDRESS``, else the default."""
-    text = value or os.environ.get("SIDELOG_ADDRESS") or DEFAULT_ADDRESS
+    return command_address(value, "SIDELOG_ADDRESS", DEFAULT_ADDRESS, off="'off' is not an address")
+
+
+def command_address(value: str | None, env: str, default: str, *, off: str) -> Endpoint:
+    """An address from ``--to``, else the environment variable ``env``, else ``default``.
+
+    ``off`` says why ``off`` is no address here; every failure is a ``CommandError``
+    naming both places the value may have come from.
+    """
+    text = value or os.environ.get(env) or default
     try:
         endpoint = parse_endpoint(text, default_host="127.0.0.1")
     except ValueError as exc:
-        raise CommandError(f"invalid address (--to / SIDELOG_ADDRESS): {exc}") from None
+        raise CommandError(f"invalid address (--to / {env}): {exc}") from None
     if endpoint is None:
-        raise CommandError("invalid address (--to / SIDELOG_ADDRESS): 'off' is not an address")
+        raise CommandError(f"invalid address (--to / {env}): {off}")
     return endpoint
 
 

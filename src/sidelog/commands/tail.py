@@ -18,9 +18,9 @@ from typing import Any, TextIO
 
 import orjson
 
-from sidelog.commands.common import CommandError
+from sidelog.commands.common import CommandError, command_address
 from sidelog.commands.textsafe import json_safe, safe_text
-from sidelog.config import Endpoint, parse_endpoint
+from sidelog.config import Endpoint
 from sidelog.filters import EventFilter
 
 DEFAULT_HTTP_ADDRESS = "127.0.0.1:7412"
@@ -33,13 +33,7 @@ def http_address(value: str | None) -> Endpoint:
 
     A wildcard bind address (``0.0.0.0``, ``::``) is reached through loopback.
     """
-    text = value or os.environ.get("SIDELOG_HTTP") or DEFAULT_HTTP_ADDRESS
-    try:
-        endpoint = parse_endpoint(text, default_host="127.0.0.1")
-    except ValueError as exc:
-        raise CommandError(f"invalid address (--to / SIDELOG_HTTP): {exc}") from None
-    if endpoint is None:
-        raise CommandError("invalid address (--to / SIDELOG_HTTP): the HTTP API is 'off'")
+    endpoint = command_address(value, "SIDELOG_HTTP", DEFAULT_HTTP_ADDRESS, off="the HTTP API is 'off'")
     if endpoint.host in ("0.0.0.0", "::"):
         endpoint = Endpoint("127.0.0.1" if endpoint.host == "0.0.0.0" else "::1", endpoint.port)
     return endpoint

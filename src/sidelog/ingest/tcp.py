@@ -59,6 +59,7 @@ class IngestConnection(asyncio.Protocol):
     # asyncio.Protocol callbacks -------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Label the origin by peer; loopback and Unix-socket peers need no token."""
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         peer = transport.get_extra_info("peername")
@@ -71,6 +72,7 @@ class IngestConnection(asyncio.Protocol):
         self._engine.track_connection(self, opened=True)
 
     def data_received(self, data: bytes) -> None:
+        """Decode and admit whole lines; stop reading while the queue is full (backpressure)."""
         if self._closing:
             return
         self._handle(self._decoder.feed(data))
@@ -81,6 +83,7 @@ class IngestConnection(asyncio.Protocol):
             queue.when_space(self._resume)
 
     def eof_received(self) -> bool:
+        """The client finished sending: admit a final unterminated line."""
         self._eof = True
         if not self._closing:
             self._handle(self._decoder.finish())
@@ -89,6 +92,7 @@ class IngestConnection(asyncio.Protocol):
         return self._pending_syncs != 0
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Count the connection out (after admitting a final line the peer reset on)."""
         if not self._closing and not self._eof:
             # Reset without EOF: a final line still counts (stored if whole, else rejected).
             self._handle(self._decoder.finish())

@@ -9,7 +9,9 @@ applied on every new DBAPI connection via the ``connect`` event.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +128,34 @@ async def checkpoint(reader: AsyncEngine, mode: str = "PASSIVE") -> None:
     """
     async with reader.connect() as conn:
         await conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+
+
+def wal_path(db_path: Path) -> Path:
+    """The write-ahead log beside the database file."""
+    return db_path.with_name(db_path.name + "-wal")
+
+
+def file_size(path: os.PathLike[str] | str) -> int:
+    """Size in bytes, 0 for a missing file (the WAL comes and goes)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+async def keep_wal_short(db_path: Path, reader: AsyncEngine, log: logging.Logger) -> None:
+    """Run forever: checkpoint whenever the WAL passes ``CHECKPOINT_WAL_BYTES`` (see ``checkpoint``).
+
+    A failed checkpoint is logged on ``log`` and retried; it loses nothing.
+    """
+    wal = wal_path(db_path)
+    while True:
+        await asyncio.sleep(0.25)
+        if file_size(wal) > CHECKPOINT_WAL_BYTES:
+            try:
+                await checkpoint(reader)
+            except Exception as exc:  # a failed checkpoint is retried; it loses nothing
+                log.warning("checkpoint failed: %s", exc)
 
 
 async def create_schema(writer: AsyncEngine) -> None:

@@ -53,6 +53,11 @@ def filter_sql(flt: EventFilter) -> tuple[list[str], list[Any]]:
     return terms, params
 
 
+def _where(terms: list[str]) -> str:
+    """A `` WHERE`` clause joining ``terms`` with AND; empty when there are none."""
+    return f" WHERE {' AND '.join(terms)}" if terms else ""
+
+
 class StoreReader:
     """Read-only queries over the store."""
 
@@ -81,7 +86,7 @@ class StoreReader:
         if after is not None:
             terms.append("id > ?")
             params.append(after)
-        where = f" WHERE {' AND '.join(terms)}" if terms else ""
+        where = _where(terms)
         order = "ASC" if after is not None and before is None else "DESC"
         rows = await self._all(f"{_SELECT_EVENTS}{where} ORDER BY id {order} LIMIT ?", [*params, limit])
         return [event_from_row(row) for row in rows]
@@ -94,7 +99,7 @@ class StoreReader:
     async def count(self, flt: EventFilter | None = None) -> int:
         """Number of stored events matching ``flt`` (all when ``None``)."""
         terms, params = filter_sql(flt) if flt is not None else ([], [])
-        where = f" WHERE {' AND '.join(terms)}" if terms else ""
+        where = _where(terms)
         rows = await self._all(f"SELECT count(*) FROM events{where}", params)
         return int(rows[0][0])
 
@@ -119,7 +124,7 @@ class StoreReader:
         if user is not None:
             terms.append("fingerprint IN (SELECT fingerprint FROM events WHERE user_id = ? AND resolved = 0)")
             params.append(user)
-        where = f" WHERE {' AND '.join(terms)}" if terms else ""
+        where = _where(terms)
         rows = await self._all(
             f"SELECT {GROUP_COLUMNS} FROM error_groups{where} ORDER BY last_seen DESC LIMIT ?",
             [*params, limit],

@@ -1,0 +1,78 @@
+"""The engine's periodic chores: rate-limit reports every second, retention at start and hourly.
+
+Kept apart from the intake path so a slow prune or a report never delays admitting
+events; both run as one background task the engine starts with the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from sidelog.pipeline.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from sidelog.store.writer import PruneResult
+
+HOUSEKEEPING_S = 1.0
+"""How often rate-limit reports are turned into events."""
+RETENTION_EVERY_S = 3600.0
+"""How often retention runs after the first pass (5 s after start)."""
+_FIRST_RETENTION_S = 5.0
+
+SystemEvent = Callable[[str, str, "dict[str, Any] | None"], None]
+"""``Engine.system_event``: record one of sidelog's own events."""
+
+
+async def housekeeping(
+    limiter: RateLimiter,
+    system_event: SystemEvent,
+    prune: Callable[[], Awaitable[PruneResult]],
+    log: logging.Logger,
+) -> None:
+    """Run forever: report rate-limit drops as ``system`` events; prune old events hourly.
+
+    A failed prune is logged on ``log`` and retried at the next hour.
+    """
+    next_retention = time.monotonic() + _FIRST_RETENTION_S
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_S)
+        report_rate_limits(limiter, system_event)
+        if time.monotonic() >= next_retention:
+            next_retention = time.monotonic() + RETENTION_EVERY_S
+            await _retention(system_event, prune, log)
+
+
+def report_rate_limits(limiter: RateLimiter, system_event: SystemEvent) -> None:
+    """One ``warn`` event per (source, category) window that dropped events, so a flood shows."""
+    for report in limiter.take_reports():
+        system_event(
+            "warn",
+            f"rate limit: dropped {report.dropped} {report.source}/{report.category} events",
+            {
+                "source": report.source,
+                "category": report.category,
+                "dropped": report.dropped,
+                "interval_s": report.interval_s,
+                "burst": limiter.burst,
+            },
+        )
+
+
+async def _retention(
+    system_event: SystemEvent, prune: Callable[[], Awaitable[PruneResult]], log: logging.Logger
+) -> None:
+    try:
+        result = await prune()
+    except Exception as exc:  # retention must never stop ingest
+        log.warning("retention failed: %s", exc)
+    else:
+        if result.deleted or result.archived:
+            system_event(
+                "info",
+                "retention pruned old events",
+                {"deleted": result.deleted, "archived": result.archived},
+            )

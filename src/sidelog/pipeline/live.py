@@ -1,0 +1,107 @@
+"""The live side of the pipeline: committed batches fanned out to subscribers, facet counts.
+
+The writer publishes each committed batch once; the feed hands it to every
+subscriber (the UI, SSE streams, ``tail``) without ever blocking the writer, and
+keeps the per-level/category/source counts current so front ends need not ask
+the database for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sidelog.events import Event
+from sidelog.pipeline.batcher import CommittedBatch
+
+
+class Subscription:
+    """A bounded stream of committed batches for one consumer (UI, SSE, tail).
+
+    A consumer that falls behind loses the oldest batches, counted in ``lagged``,
+    rather than growing memory or slowing the writer.
+    """
+
+    def __init__(self, subscribers: set[Subscription], maxsize: int) -> None:
+        self._subscribers = subscribers
+        self._queue: asyncio.Queue[CommittedBatch] = asyncio.Queue(maxsize)
+        self.lagged = 0
+        """Batches dropped because the consumer was too slow."""
+
+    def _offer(self, batch: CommittedBatch) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.lagged += 1
+        self._queue.put_nowait(batch)
+
+    async def get(self) -> CommittedBatch:
+        """The next committed batch (waits)."""
+        return await self._queue.get()
+
+    def get_nowait(self) -> CommittedBatch | None:
+        """The next committed batch, or ``None`` if none is waiting."""
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    def close(self) -> None:
+        """Stop receiving batches."""
+        self._subscribers.discard(self)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> CommittedBatch:
+        return await self.get()
+
+
+@dataclass
+class FacetCounts:
+    """Stored events per level, category and source, kept in memory.
+
+    Counting each committed batch costs far less than a ``GROUP BY`` per screen refresh.
+    """
+
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {"level": {}, "category": {}, "source": {}}
+    )
+    total: int = 0
+
+    def reset(self, counts: dict[str, dict[str, int]]) -> None:
+        """Start again from counts read from the store (at open, after a prune)."""
+        self.counts = counts
+        self.total = sum(counts["level"].values())
+
+    def add(self, events: list[Event]) -> None:
+        """Count newly stored events."""
+        levels, categories, sources = (
+            self.counts["level"],
+            self.counts["category"],
+            self.counts["source"],
+        )
+        for event in events:
+            levels[event.level] = levels.get(event.level, 0) + 1
+            categories[event.category] = categories.get(event.category, 0) + 1
+            sources[event.source] = sources.get(event.source, 0) + 1
+        self.total += len(events)
+
+
+class LiveFeed:
+    """Where the writer publishes committed batches: counts them, then offers them to subscribers."""
+
+    def __init__(self) -> None:
+        self.facets = FacetCounts()
+        self._subscribers: set[Subscription] = set()
+
+    def subscribe(self, maxsize: int = 1024) -> Subscription:
+        """A new subscription to committed batches."""
+        subscription = Subscription(self._subscribers, maxsize)
+        self._subscribers.add(subscription)
+        return subscription
+
+    def publish(self, batch: CommittedBatch) -> None:
+        """Count ``batch`` and offer it to every subscriber (never blocks)."""
+        self.facets.add(batch.stored)
+        for subscription in list(self._subscribers):
+            subscription._offer(batch)
