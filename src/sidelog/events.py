@@ -107,11 +107,14 @@ class Event:
     url: str | None = None
     user_agent: str | None = None
     timestamp: int = 0
+    """When it happened, by the sender's clock (ms since the epoch)."""
     received_at: int = 0
+    """When sidelog received it (ms), by sidelog's clock: retention judges age by this."""
     source: str = "server"
     show_to_user: bool | None = None
     user_message: str | None = None
     resolved: bool | None = None
+    """Triage state of an error (``False`` until resolved); ``None`` for other levels unless sent."""
     uid: str | None = None
     """The wire ``id``: an optional idempotency key (column ``event_uid``)."""
     fingerprint: str | None = None

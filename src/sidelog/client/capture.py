@@ -43,7 +43,7 @@ class ExceptionInfo:
             if module in ("builtins", "__main__")
             else f"{module}.{exc_type.__qualname__}"
         )
-        message = _safe_str(exc)
+        message = safe_str(exc)
         if tb is not None or exc.__traceback__ is not None:
             captured = traceback.TracebackException(
                 exc_type, exc, tb or exc.__traceback__, lookup_lines=False, capture_locals=False
@@ -69,7 +69,8 @@ class ExceptionInfo:
         return {"type": self.type_name, "message": self.message, "stack": stack}
 
 
-def _safe_str(value: object) -> str:
+def safe_str(value: object) -> str:
+    """``str(value)`` that never raises: an app object's broken ``__str__`` must not break logging."""
     try:
         return str(value)
     except Exception:

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from sidelog.client.capture import ExceptionInfo, _safe_str
+from sidelog.client.capture import ExceptionInfo, safe_str
 from sidelog.client.config import LEVEL_ALIASES
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -61,7 +61,7 @@ def encode_line(item: tuple[Any, ...], uid: str, default_source: str) -> bytes:
     if level_name is None:
         level_name = LEVEL_ALIASES.get(level.strip().lower()) if isinstance(level, str) else None
         if level_name is None:
-            extra = {**(extra or {}), "level_given": _safe_str(level)}
+            extra = {**(extra or {}), "level_given": safe_str(level)}
             level_name = "info"
     if type(message) is not str or not message or len(message) > _MAX_MESSAGE_CHARS or "\x00" in message:
         message = _message(message)
@@ -139,7 +139,7 @@ def _details(details: Any, extra: dict[str, Any] | None, exc: ExceptionInfo | No
 
 
 def _message(value: Any) -> str:
-    text = value if isinstance(value, str) else _safe_str(value)
+    text = value if isinstance(value, str) else safe_str(value)
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
     if not text.strip():
@@ -148,7 +148,7 @@ def _message(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else _safe_str(value)
+    text = value if isinstance(value, str) else safe_str(value)
     text = text.strip()
     if len(text) > _SHORT_CHARS:
         text = text.encode("utf-8", "replace")[:MAX_FIELD_BYTES].decode("utf-8", "ignore")
@@ -169,4 +169,4 @@ def _fallback(value: Any) -> Any:
             if value.__traceback__
             else f"{type(value).__name__}: {value}"
         )
-    return _safe_str(value)
+    return safe_str(value)

@@ -29,7 +29,7 @@ from sidelog.engine import Engine
 from sidelog.ingest.http_routes import ENGINE, SCRIPT, add_routes, json_response
 from sidelog.ingest.http_security import ALLOWED_METHODS, AccessPolicy, ApiError, preflight_headers
 from sidelog.ingest.http_stream import STREAM_OPTIONS, STREAMS, StreamClient, StreamOptions, stream
-from sidelog.ingest.tcp import StartupError, _reason
+from sidelog.ingest.tcp import StartupError, startup_reason
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ async def start_http_server(engine: Engine, options: HttpOptions | None = None) 
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        raise StartupError(f"cannot listen on http {endpoint}: {_reason(exc)}") from None
+        raise StartupError(f"cannot listen on http {endpoint}: {startup_reason(exc)}") from None
     host, port = runner.addresses[0][:2]
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -249,7 +249,7 @@ def ensure_token(engine: Engine) -> Path | None:
         try:
             engine.token = _read_or_create_token(path)
         except OSError as exc:
-            raise StartupError(f"cannot create the token file {path}: {_reason(exc)}") from None
+            raise StartupError(f"cannot create the token file {path}: {startup_reason(exc)}") from None
     return path
 
 

@@ -211,7 +211,7 @@ async def start_socket_servers(engine: Engine) -> None:
                 backlog=1024,
             )
         except OSError as exc:
-            raise StartupError(f"cannot listen on tcp {endpoint}: {_reason(exc)}") from None
+            raise StartupError(f"cannot listen on tcp {endpoint}: {startup_reason(exc)}") from None
         for sock in server.sockets:
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 host, port = sock.getsockname()[:2]
@@ -227,7 +227,7 @@ async def start_socket_servers(engine: Engine) -> None:
                 lambda: IngestConnection(engine, "unix", False), path=str(path), backlog=1024
             )
         except OSError as exc:
-            raise StartupError(f"cannot listen on unix {path}: {_reason(exc)}") from None
+            raise StartupError(f"cannot listen on unix {path}: {startup_reason(exc)}") from None
         finally:
             os.umask(old_umask)
         os.chmod(path, 0o600)
@@ -253,12 +253,13 @@ async def _claim_unix_path(path: Path) -> None:
         path.unlink(missing_ok=True)
         return
     except (OSError, TimeoutError) as exc:
-        raise StartupError(f"cannot listen on unix {path}: {_reason(exc)}") from None
+        raise StartupError(f"cannot listen on unix {path}: {startup_reason(exc)}") from None
     writer.close()
     raise StartupError(f"cannot listen on unix {path}: a running server already owns it")
 
 
-def _reason(exc: BaseException) -> str:
+def startup_reason(exc: BaseException) -> str:
+    """Why an endpoint could not be opened, as the tail of a one-line ``StartupError``."""
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return "address already in use (is another sidelog running?)"
     if isinstance(exc, OSError) and exc.strerror:

@@ -45,6 +45,7 @@ class WriteHealth:
     last_error: str | None = None
     last_error_at: float | None = None
     failing: bool = False
+    """The last write failed (cleared by the next successful one)."""
     batches: int = 0
 
 

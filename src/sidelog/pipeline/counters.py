@@ -27,8 +27,11 @@ class Counters:
     rejected: int = 0
     """Lines or events refused as bad input."""
     rate_limited: int = 0
+    """Events over their (source, category) burst."""
     filtered: int = 0
+    """Events turned away by the ``ENABLE_*`` toggles or ``LOG_LEVEL``."""
     overflow: int = 0
+    """Events refused because the queue was full (HTTP 429)."""
     write_failed: int = 0
     """Events lost because the database refused their batch after retries."""
     http_refused: int = 0

@@ -66,7 +66,9 @@ class FacetCounts:
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {"level": {}, "category": {}, "source": {}}
     )
+    """Facet name (``level``, ``category``, ``source``) -> value -> stored events."""
     total: int = 0
+    """Stored events in all (the sum of any one facet)."""
 
     def reset(self, counts: dict[str, dict[str, int]]) -> None:
         """Start again from counts read from the store (at open, after a prune)."""

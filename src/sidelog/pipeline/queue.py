@@ -27,6 +27,7 @@ class Origin:
 
     label: str
     """Where the events came from, e.g. ``tcp 127.0.0.1:51234``."""
+    # What became of this origin's events, as in ``Counters``: a sync reply reports them.
     queued: int = 0
     stored: int = 0
     duplicates: int = 0
@@ -52,6 +53,7 @@ class Batch:
 
     events: list[Event] = field(default_factory=list)
     origins: list[Origin | None] = field(default_factory=list)
+    """The origin of each event, index for index (``None`` for sidelog's own events)."""
     markers: list[SyncMarker] = field(default_factory=list)
 
 

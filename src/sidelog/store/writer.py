@@ -41,7 +41,9 @@ class PruneResult:
     """What a retention pass removed."""
 
     deleted: int
+    """Rows removed from ``events`` (errors among them were archived first)."""
     archived: int
+    """Old errors copied to ``events_archive`` before deletion (errors are kept, SPEC section 7)."""
 
 
 async def _insert(conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
