@@ -206,7 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         from sidelog.commands.serve import serve
 
         return asyncio.run(serve(settings))
-    from sidelog.tui.app import run_app
+    from sidelog.tui.run import run_app
 
     return run_app(settings)
 

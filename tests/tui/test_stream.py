@@ -17,6 +17,7 @@ from sidelog.events import Event
 from sidelog.filters import EventFilter
 from sidelog.tui.screens.detail import EventDetailScreen
 from sidelog.tui.widgets import stream as stream_module
+from sidelog.tui.widgets import stream_history
 from sidelog.tui.widgets.stream import StreamView
 from tests.conftest import send_lines, tcp_port
 
@@ -149,9 +150,9 @@ async def test_pages_back_through_thousands_of_stored_events(
 ) -> None:
     # Small pages and window so a few thousand events cross many page and window edges.
     monkeypatch.setattr(stream_module, "FIRST_PAGE", 50)
-    monkeypatch.setattr(stream_module, "PAGE_SIZE", 200)
+    monkeypatch.setattr(stream_history, "PAGE_SIZE", 200)
     monkeypatch.setattr(stream_module, "WINDOW_MAX", 600)
-    monkeypatch.setattr(stream_module, "PREFETCH_ROWS", 40)
+    monkeypatch.setattr(stream_history, "PREFETCH_ROWS", 40)
     port = tcp_port(engine)
     await send_lines(port, lines(3000))
     ids = [event.id for event in await engine.events(EventFilter(categories=frozenset({"test"})), limit=5000)]
@@ -262,7 +263,7 @@ async def test_moves_past_the_window_top_finish_when_the_older_page_arrives(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stream_module, "FIRST_PAGE", 50)
-    monkeypatch.setattr(stream_module, "PREFETCH_ROWS", 0)
+    monkeypatch.setattr(stream_history, "PREFETCH_ROWS", 0)
     await send_lines(tcp_port(engine), lines(400))
     app = StreamApp(engine)
     async with app.run_test(size=(120, 20)) as pilot:

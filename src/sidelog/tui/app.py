@@ -1,7 +1,7 @@
 """The terminal UI: composes the panes, runs the engine on Textual's loop, routes events.
 
 ``SidelogApp(settings)`` is the whole UI; ``run_app`` (called by ``cli.py`` when
-``sidelog`` has no sub-command) runs it and turns start-up failures into one line.
+``sidelog`` has no sub-command, in ``run.py``) runs it and prints how it ended.
 The app holds the one piece of shared state, the active ``EventFilter``; each pane
 owns its behaviour and reports facts back as messages.
 """
@@ -9,8 +9,8 @@ owns its behaviour and reports facts back as messages.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -45,8 +45,9 @@ from sidelog.tui.widgets.summary import FilterSummary
 
 LIVE_INTERVAL_S = 1 / 30
 """Shortest gap between two live updates of the stream (a burst becomes one repaint)."""
-COUNTS_INTERVAL_S = 0.5
-"""How often the sidebar's live counts are brought up to date."""
+COUNTS_INTERVAL_S = 1.0
+"""How often the sidebar's live counts are brought up to date (as often as the health bar:
+each update repaints the whole sidebar, which a flood would otherwise pay for twice a second)."""
 
 WIDE_COLUMNS = 120
 """From this width both side panes show by default."""
@@ -180,6 +181,7 @@ class SidelogApp(App[int]):
         self.set_interval(self._health_interval, self._refresh_health, name="health")
         self._refresh_health()
         self._follow_live(self._subscription)
+        gc.freeze()  # start-up objects live as long as the app: no ~100 ms full scans of them
         self.ready.set()
 
     def on_engine_failed(self, message: EngineFailed) -> None:
@@ -382,21 +384,11 @@ class SidelogApp(App[int]):
     async def on_unmount(self) -> None:
         """However the app ends, the engine drains and releases the database."""
         await self._stop_engine()
+        gc.unfreeze()  # what the app froze may be collected again once it is gone
 
 
 def run_app(settings: Settings) -> int:
-    """Run the UI until ``q``; print a one-line failure or drain summary afterwards."""
-    app = SidelogApp(settings, handle_signals=True)
-    app.run()
-    if app.failure is not None:
-        print(f"sidelog: {app.failure}", file=sys.stderr)
-        return 1
-    report = app.stop_report
-    if report is not None:
-        stored = app.stop_counters.stored if app.stop_counters is not None else 0
-        print(
-            f"stopped: {stored} stored this run, {report.unsaved} unsaved, "
-            f"{report.write_failed} failed writes",
-            file=sys.stderr,
-        )
-    return app.return_code or 0
+    """Run the UI until ``q`` (see ``sidelog.tui.run``; kept here for ``cli.py``)."""
+    from sidelog.tui.run import run_app as run
+
+    return run(settings)

@@ -10,9 +10,10 @@ changed row.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual import events
 from textual.app import App
@@ -25,6 +26,9 @@ from sidelog.events import Event
 from sidelog.filters import EMPTY_FILTER, EventFilter
 from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.tui.widgets.stream import StreamView
+
+if TYPE_CHECKING:
+    from sidelog.tui.app import SidelogApp
 
 Record = Callable[[str, "float | int | None"], None]
 
@@ -143,6 +147,7 @@ class StreamOnlyApp(App[None]):
         await self.mount(stream)
         stream.focus()
         self.run_worker(self._follow(self._subscription, stream), name="bench-live", group="live")
+        gc.freeze()  # as SidelogApp does once its engine runs
         self.ready.set()
 
     async def _follow(self, subscription: Subscription, stream: StreamView) -> None:
@@ -164,6 +169,42 @@ class StreamOnlyApp(App[None]):
         self.workers.cancel_group(self, "live")
         if self.engine is not None:
             await self.engine.stop()
+        gc.unfreeze()
+
+
+def _app(settings: Settings, stream_only: bool) -> SidelogApp | StreamOnlyApp:
+    from sidelog.tui.app import SidelogApp
+
+    FrameClock.writes = []
+    app: SidelogApp | StreamOnlyApp = StreamOnlyApp(settings) if stream_only else SidelogApp(settings)
+    app.driver_class = FrameClock
+    return app
+
+
+async def ingest_with_ui(
+    settings: Settings, plan: UiPlan, *, stream_only: bool = False
+) -> tuple[float, float]:
+    """Start the app over ``settings``, flood it once while it follows, and stop it.
+
+    Returns events/s and this process's CPU microseconds per event. Each run gets a
+    fresh app, so runs can alternate with the engine alone (``commands.bench_ui``) and
+    both sides see the same machine.
+    """
+    app = _app(settings, stream_only)
+    async with app.run_test(headless=False, size=plan.screen):
+        await _until(app.ready.is_set)
+        stream = app.query_one(StreamView)
+        await _until(lambda: stream.painted_at > 0 and stream.loaded_filter is not None)
+        engine = app.engine
+        assert engine is not None
+        app.post_message(events.Key("end", None))
+        await _until(lambda: stream.following)
+        load = plan.spawn(plan.port(engine), plan.ingest_events, 0)
+        await load.start()
+        cpu = time.process_time()
+        outcome = await load.result()
+        cpu_us = (time.process_time() - cpu) * 1e6 / outcome["sent"]
+    return outcome["sent"] / outcome["seconds"], cpu_us
 
 
 async def run_ui_steps(
@@ -174,17 +215,13 @@ async def run_ui_steps(
     ``stream_only`` measures ``StreamOnlyApp`` instead of the real ``SidelogApp`` and
     prefixes every figure with ``stream_only_``.
     """
-    from sidelog.tui.app import SidelogApp
-
     if stream_only:
         prefix, full_record = "stream_only_", record
 
         def record(name: str, value: float | int | None) -> None:
             full_record(prefix + name, value)
 
-    FrameClock.writes = []
-    app: SidelogApp | StreamOnlyApp = StreamOnlyApp(settings) if stream_only else SidelogApp(settings)
-    app.driver_class = FrameClock
+    app = _app(settings, stream_only)
     started = time.perf_counter()
     async with app.run_test(headless=False, size=plan.screen):
         await _until(app.ready.is_set)
@@ -201,15 +238,13 @@ async def run_ui_steps(
             app.post_message(events.Key(key, None))
             return moment
 
-        # Ingest flat out with the UI following, first, so the store is as the headless run found it.
+        # A flood first (its rate is measured by ``ingest_with_ui``), so filter changes are
+        # timed as a user meets them: a full window, a grown heap, a busy WAL.
         press("end")
         await _until(lambda: stream.following)
         load = plan.spawn(port, plan.ingest_events, 0)
         await load.start()
-        cpu = time.process_time()
-        outcome = await load.result()
-        record("ingest_ui_eps", outcome["sent"] / outcome["seconds"])
-        record("ingest_ui_cpu_us", (time.process_time() - cpu) * 1e6 / outcome["sent"])
+        await load.result()
 
         # Filter changes: set, reload from the store, first frame with the new rows.
         await asyncio.sleep(1.0)  # let the flood's tail drain (UI backlog, WAL checkpoint)
@@ -268,4 +303,4 @@ async def run_ui_steps(
         record("load_achieved_eps", outcome["sent"] / outcome["seconds"])
 
 
-__all__ = ["FrameClock", "StreamOnlyApp", "run_ui_steps"]
+__all__ = ["FrameClock", "StreamOnlyApp", "ingest_with_ui", "run_ui_steps"]

@@ -1,10 +1,9 @@
 """The live event stream: a virtual list over the store, so a million events scroll like ten.
 
-Only a bounded window of events (``WINDOW_MAX``) lives in memory, oldest first. Rows are
-drawn one line at a time (``render_line``) from an LRU cache of ``Strip``s, so a frame
-costs the visible rows only. Scrolling near the top of the window fetches the previous
-page from the store by id cursor (``engine.events(before=oldest_id)``); when the window
-is full its far end is dropped and fetched again on the way back (``after=newest_id``).
+Only a bounded window of events (``WINDOW_MAX``) lives in memory, oldest first, paged
+from the store by id cursor as the view moves (``HistoryView``, in ``stream_history``).
+Rows are drawn one line at a time (``render_line``) from an LRU cache of ``Strip``s, so
+a frame costs the visible rows only.
 
 Follow mode keeps the newest event in view as batches arrive. Any move up pauses it;
 while paused, arriving events that match are counted (``new_since_pause``) and ``end``
@@ -23,35 +22,28 @@ from itertools import chain
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.cache import LRUCache
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
 from sidelog.engine import Engine
 from sidelog.events import Event
-from sidelog.filters import EMPTY_FILTER, EventFilter
+from sidelog.filters import EventFilter
 from sidelog.pipeline.batcher import CommittedBatch
+from sidelog.tui.widgets.stream_history import PAGE_SIZE, HistoryView
 from sidelog.tui.widgets.stream_rows import COMPONENTS, render_row
-from sidelog.tui.widgets.stream_window import EventWindow, Row
 
 FIRST_PAGE = 300
 """Events fetched on a filter change: a few screens, so the first paint is quick."""
-PAGE_SIZE = 1000
-"""Events fetched per history page while scrolling."""
 WINDOW_MAX = 6000
 """Most events held in memory; beyond it the far end of the window is dropped."""
 FOLLOW_FPS = 15
 """Most repaints per second of a following stream under a flood (a quiet stream shows
 each event at once)."""
-PREFETCH_ROWS = 200
-"""Fetch the next page when the view comes this close to an edge of the window."""
 
 
-class StreamView(ScrollView, can_focus=True):
+class StreamView(HistoryView, can_focus=True):
     """The centre pane: time, level, category, source, user and message of each event."""
 
     COMPONENT_CLASSES = {f"stream--{name}" for name in COMPONENTS}
@@ -103,24 +95,11 @@ class StreamView(ScrollView, can_focus=True):
         new_since_pause: int
 
     def __init__(self, engine: Engine, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._engine = engine
-        self._filter: EventFilter = EMPTY_FILTER
-        self._window = EventWindow(WINDOW_MAX)
-        self._cursor = -1
-        self._generation = 0
-        self._pending: list[Event] | None = None
-        """Live events buffered while the window is being replaced."""
-        self._loading_older = False
-        self._loading_newer = False
-        self._owed_up = 0
-        """Rows the user asked to move above the window while the older page was loading."""
+        super().__init__(engine, WINDOW_MAX, id=id)
         self._incoming: list[Event] = []
         """Live events held briefly while following, so a flood repaints at most ``FOLLOW_FPS``."""
         self._flushed_at = 0.0
         self._flush_timer: Timer | None = None
-        self._adjusting = 0
-        self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
         self._styles: dict[str, Style] | None = None
         self.painted_at = 0.0
         """``time.perf_counter()`` when a row was last drawn (benchmarks and tests)."""
@@ -132,31 +111,6 @@ class StreamView(ScrollView, can_focus=True):
         """The filter of the last completed reload (``None`` before the first)."""
 
     # ------------------------------------------------------------------ public API
-
-    @property
-    def filter(self) -> EventFilter:
-        """The filter applied to history and live events."""
-        return self._filter
-
-    @property
-    def _rows(self) -> list[Row]:
-        return self._window.rows
-
-    @property
-    def cursor(self) -> int:
-        """Index of the highlighted row in the window, ``-1`` when empty."""
-        return self._cursor
-
-    @property
-    def window(self) -> list[Event]:
-        """The events held in memory, oldest first (a copy)."""
-        return self._window.events()
-
-    @property
-    def cursor_event(self) -> Event | None:
-        """The highlighted event, if any."""
-        return self._rows[self._cursor].event if 0 <= self._cursor < len(self._rows) else None
-
     async def set_filter(self, flt: EventFilter) -> None:
         """Apply ``flt``: reload the newest page from the store and follow from there."""
         self._filter = flt
@@ -239,21 +193,6 @@ class StreamView(ScrollView, can_focus=True):
         self.loaded_filter = self._filter
         self.loaded_at = time.perf_counter()
 
-    async def _query(self, **where: int) -> list[Event] | None:
-        """One page of the current filter from the store; ``None`` (and a notice) if the read failed."""
-        try:
-            return await self._engine.events(self._filter, **where)
-        except Exception as exc:  # a read error must not take the UI down; the next scroll retries
-            self.notify(f"Could not read history: {type(exc).__name__}", severity="error", markup=False)
-            return None
-
-    def _reset_view(self) -> None:
-        """After the window was replaced: no loads in flight, no stale strips."""
-        self._cache.clear()
-        self._loading_older = self._loading_newer = False
-        self._owed_up = 0
-        self.refresh()
-
     def _append(self, batch: list[Event]) -> None:
         """Add the newest events while following (keeps the newest in view)."""
         if not self.following:
@@ -271,96 +210,7 @@ class StreamView(ScrollView, can_focus=True):
         if self._cursor < 0 and self._rows:
             self._set_cursor(0, scroll=False)
 
-    def _page_size(self) -> int:
-        """A history page: never so big that adding one pushes the view out of the window."""
-        return max(1, min(PAGE_SIZE, self._window.limit // 3))
-
-    def _maybe_page(self) -> None:
-        """Fetch the next page if the view is near an edge of the window."""
-        if self._pending is not None or not self.is_mounted:
-            return
-        window = self._window
-        top = round(self.scroll_y)
-        if window.has_older and not self._loading_older and (top < PREFETCH_ROWS or self._owed_up):
-            self._loading_older = True
-            self.run_worker(self._load_older(self._generation), name="stream-older", group="stream-page")
-        bottom = top + self.size.height
-        if window.detached and not self._loading_newer and len(window) - bottom < PREFETCH_ROWS:
-            self._loading_newer = True
-            self.run_worker(self._load_newer(self._generation), name="stream-newer", group="stream-page")
-
-    async def _load_older(self, generation: int) -> None:
-        oldest = self._window.oldest_id()
-        page = [] if oldest is None else await self._query(limit=self._page_size(), before=oldest)
-        if generation != self._generation:
-            return
-        self._loading_older = False
-        if page is None:
-            return
-        page.reverse()
-        added, _ = self._window.prepend_older(page, full=len(page) >= self._page_size())
-        if not added:
-            return
-        self._cursor = min(self._cursor + added, len(self._rows) - 1)
-        self._update_virtual_size()
-        self._scroll_by_rows(added)
-        if self._owed_up:
-            owed, self._owed_up = self._owed_up, 0
-            self._set_cursor(self._cursor - owed)
-        self.call_after_refresh(self._maybe_page)
-
-    async def _load_newer(self, generation: int) -> None:
-        newest = self._window.newest_id() or 0
-        self._pending = []
-        page = await self._query(limit=self._page_size(), after=newest)
-        if generation != self._generation:
-            return
-        pending, self._pending = self._pending or [], None
-        self._loading_newer = False
-        if page is None:
-            return
-        full = len(page) >= self._page_size()
-        if not full:  # caught up: what arrived meanwhile follows on
-            last = (page[-1].id if page else None) or newest
-            page.extend(event for event in pending if event.id is None or event.id > last)
-        dropped = self._window.extend_newer(page, full=full)
-        if dropped:
-            self._cursor = max(0, self._cursor - dropped)
-            self._scroll_by_rows(-dropped)
-        self._update_virtual_size()
-        self.refresh()
-        self.call_after_refresh(self._maybe_page)
-
-    async def _load_oldest(self) -> None:
-        self._generation += 1
-        generation = self._generation
-        page = await self._query(limit=self._page_size(), after=0)
-        if generation != self._generation or page is None:
-            return
-        self._window.replace(page, has_older=False, detached=len(page) >= self._page_size())
-        self._reset_view()
-        self._update_virtual_size()
-        self._set_cursor(0 if page else -1, scroll=False)
-        self._scroll_quietly(0)
-
     # ---------------------------------------------------------------- scrolling
-
-    def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(0, len(self._rows))
-
-    def _scroll_to_end(self) -> None:
-        self._scroll_quietly(len(self._rows) - self.size.height)
-
-    def _scroll_by_rows(self, rows: int) -> None:
-        self._scroll_quietly(round(self.scroll_y) + rows)
-
-    def _scroll_quietly(self, y: int) -> None:
-        """Scroll for the window's sake, not the reader's: follow mode stays as it is."""
-        self._adjusting += 1
-        try:
-            self.scroll_to(y=max(0, y), animate=False, immediate=True, force=True)
-        finally:
-            self._adjusting -= 1
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Scrolling up (wheel, scrollbar, keys) pauses follow; nearing an edge fetches a page."""
@@ -370,26 +220,6 @@ class StreamView(ScrollView, can_focus=True):
         if new_value < old_value and new_value < self.max_scroll_y and self.following:
             self.following = False
         self._maybe_page()
-
-    def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
-        if index < 0 and self._rows and self._window.has_older and scroll:
-            # Above the window: finish the move once the older page has arrived.
-            self._owed_up = min(self._page_size(), self._owed_up - index)
-            index = 0
-        old = self._cursor
-        index = max(-1 if not self._rows else 0, min(index, len(self._rows) - 1))
-        self._cursor = index
-        if old != index:
-            self.refresh_line(old)
-            self.refresh_line(index)
-        if scroll and index >= 0:
-            top = round(self.scroll_y)
-            height = max(1, self.size.height)
-            if index < top:
-                self.scroll_to(y=index, animate=False, immediate=True)
-            elif index >= top + height:
-                self.scroll_to(y=index - height + 1, animate=False, immediate=True)
-            self._maybe_page()
 
     def _pause(self) -> None:
         if self.following:
