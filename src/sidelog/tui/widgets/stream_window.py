@@ -57,20 +57,14 @@ class EventWindow:
 
     def append_following(self, events: list[Event]) -> int:
         """Add the newest events, dropping the oldest past the limit; returns rows dropped."""
-        if (
-            len(events) >= self.limit
-        ):  # a flood: rows for events that would be dropped at once cost for nothing
+        if len(events) >= self.limit:
+            # A flood: rows for events that would be dropped at once cost for nothing.
             dropped = len(self.rows) + len(events) - self.limit
             self.rows[:] = self._rows(events[-self.limit :])
             self.has_older = self.has_older or dropped > 0
             return dropped
         self.rows.extend(self._rows(events))
-        excess = len(self.rows) - self.limit
-        if excess <= 0:
-            return 0
-        del self.rows[:excess]
-        self.has_older = True
-        return excess
+        return self._trim_oldest()
 
     def append_paused(self, events: list[Event]) -> None:
         """Add the newest events without dropping any: past the limit the window detaches."""
@@ -96,6 +90,10 @@ class EventWindow:
         """Add a newer page fetched from the store; returns rows dropped at the oldest end."""
         self.detached = full
         self.rows.extend(self._rows(page))
+        return self._trim_oldest()
+
+    def _trim_oldest(self) -> int:
+        """Drop rows past the limit at the oldest end; returns how many were dropped."""
         excess = len(self.rows) - self.limit
         if excess <= 0:
             return 0
