@@ -186,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 0
     if command == "bench":
-        from sidelog.commands.bench import run_bench
+        from sidelog.bench.run import run_bench
 
         return run_bench(args)
     if command == "tail":

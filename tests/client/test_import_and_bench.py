@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sidelog.client.benchmark import client_call_cost
+from sidelog.bench.client_cost import client_call_cost
 
 HEAVY = ("textual", "sqlalchemy", "pydantic", "pydantic_settings", "aiohttp", "aiosqlite", "orjson", "typing")
 

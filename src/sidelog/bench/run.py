@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from sidelog.commands.bench_fill import NAIVE_INDEXES, bench_rows, ensure_prefill
+from sidelog.bench.fill import NAIVE_INDEXES, bench_rows, ensure_prefill
 
 BATCH = 500
 PRAGMAS = (
@@ -52,7 +52,7 @@ PRAGMAS = (
 def run_bench(args: argparse.Namespace) -> int:
     """Entry point for ``sidelog bench`` (``--ui`` goes to the UI benchmark)."""
     if args.ui:
-        from sidelog.commands.bench_ui import run_bench_ui
+        from sidelog.bench.ui import run_bench_ui
 
         return run_bench_ui(args)
     for name in ("prefill", "events", "connections", "latency_rate"):
@@ -99,7 +99,7 @@ def _measure(args: argparse.Namespace, cache: Path, work: Path, log: Any) -> dic
     try:
         import asyncio
 
-        from sidelog.commands.bench_http import http_ingest_rate
+        from sidelog.bench.http_load import http_ingest_rate
 
         assert server.http_port is not None
         http_rate = asyncio.run(
@@ -109,7 +109,7 @@ def _measure(args: argparse.Namespace, cache: Path, work: Path, log: Any) -> dic
         server.stop()
 
     log("client call cost: EventLogger.event vs logging.info with NullHandler")
-    from sidelog.client.benchmark import client_call_cost
+    from sidelog.bench.client_cost import client_call_cost
 
     client = client_call_cost()
 

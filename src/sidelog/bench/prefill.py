@@ -27,7 +27,7 @@ def ensure_prefill(folder: Path, count: int) -> tuple[Path, float]:
     The same cached store ``sidelog bench`` uses (``bench_fill``), built in a child
     process so the builder's memory never counts towards the UI's peak RSS.
     """
-    from sidelog.commands.bench_fill import prefill_paths
+    from sidelog.bench.fill import prefill_paths
 
     path, _naive = prefill_paths(folder, count)
     if path.exists():
@@ -44,7 +44,7 @@ def ensure_prefill(folder: Path, count: int) -> tuple[Path, float]:
 
 
 def _build(folder: str, count: int) -> None:
-    from sidelog.commands.bench_fill import ensure_prefill as build
+    from sidelog.bench.fill import ensure_prefill as build
 
     build(Path(folder), count, lambda _message: None)
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sidelog.commands.bench_prefill import bench_settings, ensure_prefill, send_events
+from sidelog.bench.prefill import bench_settings, ensure_prefill, send_events
 from sidelog.engine import Engine
 from sidelog.filters import EMPTY_FILTER, EventFilter
 
@@ -138,7 +138,7 @@ async def _measure(cached: Path, folder: Path, results: _Results) -> None:
     """Each phase gets its own fresh copy of the prefill, so all start from the same store."""
     from multiprocessing import resource_tracker
 
-    from sidelog.tui.bench import ingest_with_ui, run_ui_steps  # the only part that needs Textual
+    from sidelog.bench.ui_driver import ingest_with_ui, run_ui_steps  # the only part that needs Textual
 
     # The UI redirects stdio; the resource tracker must be running before it does, or
     # spawning load processes from inside the app fails.
@@ -199,7 +199,7 @@ async def _ingest_headless(db: Path) -> tuple[float, float]:
 
 
 class _UiLoad:
-    """The plan and load generator the UI steps run with (``sidelog.tui.bench.UiPlan``)."""
+    """The plan and load generator the UI steps run with (``sidelog.bench.ui_driver.UiPlan``)."""
 
     ingest_events = INGEST_EVENTS
     load_rate = LOAD_RATE

@@ -109,7 +109,7 @@ def _read_response(reader: Any) -> tuple[int, bytes]:
 
 
 def main() -> None:  # pragma: no cover - manual measurement helper
-    """``python -m sidelog.commands.bench_http HOST PORT [TOTAL]``: print events/s."""
+    """``python -m sidelog.bench.http_load HOST PORT [TOTAL]``: print events/s."""
     import sys
 
     host, port = sys.argv[1], int(sys.argv[2])

@@ -1,6 +1,6 @@
 """Driving the real app for ``sidelog bench --ui`` (the Textual half of that command).
 
-``sidelog.commands.bench_ui`` owns the database, the load processes and the report;
+``sidelog.bench.ui`` owns the database, the load processes and the report;
 this module owns everything that touches Textual, so nothing outside ``sidelog.tui``
 imports it. Keys are posted to the app exactly as a terminal driver posts them, and
 "on screen" means the first frame written to the driver after the stream drew the
