@@ -1,4 +1,4 @@
-"""Shared fixtures: real settings, a real engine on port 0, real SQLite in tmp_path."""
+"""Shared fixtures: real settings, a real server on port 0, real SQLite in tmp_path."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import pytest
 
 from sidelog.config import Settings, load_settings
 from sidelog.engine import Engine
+from sidelog.server import start_server
 
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's SIDELOG_*/seed variables or dotenv files."""
+    """No test reads the developer's SIDELOG_*, ENABLE_*, BATCH_* variables or dotenv files."""
     import os
 
     for name in list(os.environ):
@@ -47,11 +48,11 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 @pytest.fixture
 async def engine(make_settings: Callable[..., Settings]) -> AsyncIterator[Engine]:
-    """A started engine (TCP on a free port, HTTP off); stopped after the test."""
-    started = Engine(make_settings())
-    await started.start()
-    yield started
-    await started.stop()
+    """An engine started as ``sidelog serve`` starts it (TCP on a free port, HTTP off);
+    stopped after the test."""
+    running = await start_server(make_settings())
+    yield running.engine
+    await running.stop()
 
 
 def tcp_port(engine: Engine) -> int:

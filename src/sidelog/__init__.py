@@ -6,8 +6,11 @@ This package's top level is the public client API only::
     log = EventLogger()                 # SIDELOG_ADDRESS, else 127.0.0.1:7411
     log.event("user signed in", category="auth", user_id="u1")
 
-Names are loaded on first use (PEP 562), so ``import sidelog`` costs next to nothing
-and never imports Textual, SQLAlchemy, pydantic or aiohttp; nothing starts at import.
+The client itself is the ``sidelog_client`` package (``clients/python``, also
+installable alone); the full tool ships it and re-exports its names here, so both
+spellings give the same objects. Names are loaded on first use (PEP 562), so
+``import sidelog`` costs next to nothing and never imports Textual, SQLAlchemy,
+pydantic or aiohttp; nothing starts at import.
 """
 
 from __future__ import annotations
@@ -28,16 +31,16 @@ __all__ = [
 if TYPE_CHECKING:
     from typing import Any
 
-    from sidelog.client.excepthook import install_excepthook
-    from sidelog.client.logger import EventLogger, default_logger
-    from sidelog.client.middleware import SidelogASGIMiddleware, SidelogWSGIMiddleware
+    from sidelog_client.excepthook import install_excepthook
+    from sidelog_client.logger import EventLogger, default_logger
+    from sidelog_client.middleware import SidelogASGIMiddleware, SidelogWSGIMiddleware
 
 _LAZY = {
-    "EventLogger": "sidelog.client.logger",
-    "default_logger": "sidelog.client.logger",
-    "install_excepthook": "sidelog.client.excepthook",
-    "SidelogASGIMiddleware": "sidelog.client.middleware",
-    "SidelogWSGIMiddleware": "sidelog.client.middleware",
+    "EventLogger": "sidelog_client.logger",
+    "default_logger": "sidelog_client.logger",
+    "install_excepthook": "sidelog_client.excepthook",
+    "SidelogASGIMiddleware": "sidelog_client.middleware",
+    "SidelogWSGIMiddleware": "sidelog_client.middleware",
 }
 
 

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--source", help="server, client, api, middleware… (default server)")
     _to_flag(send)
 
-    demo = commands.add_parser("demo", help="send realistic traffic (the seed's examples)")
+    demo = commands.add_parser("demo", help="send realistic traffic (payments, sign-ins, errors…)")
     demo.add_argument("--rate", type=float, default=20.0, help="events per second (default 20)")
     demo.add_argument(
         "--duration", type=float, default=60.0, help="seconds to run, 0 for no end (default 60)"
@@ -114,6 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     prune = commands.add_parser("prune", help="apply retention and the size budget now")
     prune.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    prune.add_argument(
+        "--to",
+        metavar="HOST:PORT",
+        help="the HTTP address of the sidelog using the database, asked to prune when it runs "
+        "(SIDELOG_HTTP, default 127.0.0.1:7412)",
+    )
+
+    vacuum = commands.add_parser("vacuum", help="compact the database file (sidelog stopped)")
+    vacuum.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    recover = commands.add_parser(
+        "recover", help="copy what can be read from a damaged database into a new one"
+    )
+    recover.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
 
     tail = commands.add_parser("tail", help="print live events (plain or --json lines)")
     _filter_flags(tail)
@@ -125,7 +138,34 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default stdout)")
     export.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    _source_commands(commands)
     return parser
+
+
+def _source_commands(commands: Any) -> None:
+    """``run`` and ``import``: lines from a wrapped command or from files become events."""
+    run = commands.add_parser("run", help="wrap a dev server: its output becomes events")
+    run.add_argument("--name", help="category of its lines (default: the command's name)")
+    run.add_argument(
+        "--to",
+        nargs="?",
+        const="",
+        metavar="ADDR",
+        help="report to a running sidelog, HOST:PORT or unix:/path "
+        "(bare --to: SIDELOG_ADDRESS, else 127.0.0.1:7411)",
+    )
+    run.add_argument("--headless", action="store_true", help="no UI: echo the command's output here")
+    _server_flags(run)
+    run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS…")
+
+    imports = commands.add_parser("import", help="import log files or stdin, each line once")
+    imports.add_argument("files", nargs="*", metavar="FILE", help=".jsonl, .log, .gz…; '-' for stdin")
+    imports.add_argument("-f", "--follow", action="store_true", help="keep reading as files grow (tail -F)")
+    imports.add_argument("--name", help="category of the lines (default: the file's name)")
+    imports.add_argument(
+        "--max-decompressed", type=float, metavar="MB", help="cap per gzip file (default 4096)"
+    )
+    _to_flag(imports)
 
 
 def _filter_flags(parser: argparse.ArgumentParser) -> None:
@@ -135,8 +175,8 @@ def _filter_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", help="only this userId")
     parser.add_argument("--session", help="only this sessionId")
     parser.add_argument("-q", "--search", dest="q", help="text in message or details")
-    parser.add_argument("--since", help="ms since epoch or ISO-8601")
-    parser.add_argument("--until", help="ms since epoch or ISO-8601")
+    parser.add_argument("--since", help="10m, 2h, 7d, today, yesterday, ISO-8601 or epoch ms")
+    parser.add_argument("--until", help="same forms as --since (exclusive)")
 
 
 def filter_params(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -197,11 +237,23 @@ def _run(args: argparse.Namespace) -> int:
         from sidelog.commands.export import run_export
 
         return run_export(args, settings_from_args(args), filter_params(args))
+    if command == "run":
+        from sidelog.commands.run import run_command
+
+        return run_command(args, lambda: settings_from_args(args))
+    if command == "import":
+        from sidelog.commands.import_file import run_import
+
+        return run_import(args)
     settings = settings_from_args(args)
     if command == "prune":
         from sidelog.commands.prune import run_prune
 
-        return asyncio.run(run_prune(settings))
+        return asyncio.run(run_prune(settings, to=args.to))
+    if command in ("vacuum", "recover"):
+        from sidelog.commands.maintenance import run_recover, run_vacuum
+
+        return (run_vacuum if command == "vacuum" else run_recover)(settings.db)
     if command == "serve":
         from sidelog.commands.serve import serve
 

@@ -2,7 +2,7 @@
 
 Precedence, highest first: command-line flags (passed as keyword arguments by
 ``cli.py``), the process environment, ``.env.local``, ``.env``, the defaults below.
-Server settings are spelled ``SIDELOG_*``; the seed plan's names (``LOG_LEVEL``,
+Server settings are spelled ``SIDELOG_*``; the original event-logging plan's names (``LOG_LEVEL``,
 ``ENABLE_*``, ``BATCH_*``) are honoured as aliases so an existing ``.env.local``
 keeps working. A bad value becomes a ``SettingsError`` whose one-line message
 names the setting and what is allowed.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,8 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sidelog.events import LEVEL_ALIASES, Limits
+from sidelog.redact import DEFAULT_KEYS as DEFAULT_REDACT_KEYS
+from sidelog.redact import Redactor
 
 
 class SettingsError(ValueError):
@@ -75,7 +78,7 @@ def parse_endpoint(value: str, *, default_host: str = "127.0.0.1") -> Endpoint |
 
 
 def _choices(default: Any, *names: str) -> Any:
-    """A field that also answers to the seed plan's unprefixed environment name."""
+    """A field that also answers to the original plan's unprefixed environment name (see the README)."""
     return Field(default, validation_alias=AliasChoices(*names))
 
 
@@ -141,12 +144,22 @@ class Settings(BaseSettings):
     """Deepest accepted nesting inside ``details``."""
     max_field_bytes: int = 8 * 1024
     """Largest string field other than message and details, in bytes."""
+    redact_keys: str = ",".join(DEFAULT_REDACT_KEYS)
+    """Comma-separated words marking secret names in ``details`` and URL parameters
+    (``token`` also matches ``api_token``, ``X-Token``…); their values are stored as
+    ``[redacted]``. Empty turns redaction off (``SIDELOG_REDACT_KEYS``)."""
     retention_days: int = 30
     """Events older than this are deleted (errors are archived); ``0`` keeps everything."""
     db_budget_mb: int = 500
     """Database size budget; past it the oldest non-error events are pruned."""
     slow_request_ms: int = 1000
     """Requests slower than this are logged as warnings by the client middleware."""
+    max_connections: int | None = None
+    """Client connections open at once, over TCP, Unix and HTTP together; past it a new
+    socket client gets one error line and is closed, and HTTP keeps a few more for
+    ``/v1/health``. Unset (or ``auto``): derived from the open-file limit by
+    ``sidelog.ingest.accept.default_max_connections``, so the database and the UI keep
+    descriptors of their own."""
 
     @field_validator("tcp", "http")
     @classmethod
@@ -172,7 +185,7 @@ class Settings(BaseSettings):
     @field_validator("unix", mode="before")
     @classmethod
     def _unix(cls, value: Any) -> Any:
-        # ``off`` disables an endpoint (SPEC 10); an empty variable means unset.
+        # ``off`` disables an endpoint (README: flags); an empty variable means unset.
         if isinstance(value, str) and value.strip().lower() in ("", "off"):
             return None
         return value
@@ -207,6 +220,20 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not allowed; use a whole number of at least 0")
         return value
 
+    @field_validator("max_connections", mode="before")
+    @classmethod
+    def _connection_cap(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+            return None
+        return value
+
+    @field_validator("max_connections")
+    @classmethod
+    def _connection_cap_positive(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError(f"{value} is not allowed; use a whole number of at least 1, or auto")
+        return value
+
     @field_validator("rate_limit_interval_s")
     @classmethod
     def _interval(cls, value: float) -> float:
@@ -224,10 +251,12 @@ class Settings(BaseSettings):
         """The HTTP bind address, or ``None`` when off."""
         return parse_endpoint(self.http)
 
-    @property
+    @cached_property
     def limits(self) -> Limits:
-        """The event size limits as the protocol layer wants them."""
-        return Limits(self.max_line_bytes, self.max_details_depth, self.max_field_bytes)
+        """The event limits as the protocol layer wants them (one redactor, whose memo is kept)."""
+        words = [word.strip() for word in self.redact_keys.split(",") if word.strip()]
+        redactor = Redactor(words) if words else None
+        return Limits(self.max_line_bytes, self.max_details_depth, self.max_field_bytes, redactor)
 
     @property
     def batch_size(self) -> int:

@@ -1,11 +1,9 @@
-"""The engine: wires ingest -> pipeline -> store, and is the API every front end calls.
+"""The engine: sidelog's core (store, queue, writer, live feed, queries, triage).
 
-``sidelog serve`` runs it headless; the terminal UI and the HTTP API are subscribers
-and callers like any other. It knows nothing of Textual (an import-linter contract
-and a test enforce that). Lifecycle: ``await start()`` opens the store, starts the
-writer and binds the socket endpoints; ``await stop()`` stops accepting, closes
-connections, drains the queue with a deadline and disposes the database engines,
-in that order.
+``sidelog.server.start_server`` opens it and binds the endpoints, which see it only
+through the protocols of ``sidelog.ingest.sink``. It knows nothing of Textual. ``stop``
+stops accepting and reading, drains the queue with a deadline, closes connections and
+disposes the database engines, in that order.
 """
 
 from __future__ import annotations
@@ -16,10 +14,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sidelog.config import Settings
+from sidelog.errors import Overloaded
 from sidelog.events import LEVEL_RANK, Event, now_ms
 from sidelog.filters import EventFilter
 from sidelog.health import Health
@@ -42,16 +40,15 @@ from sidelog.store.models import ErrorGroup
 from sidelog.store.reader import StoreReader
 from sidelog.store.writer import PruneResult, StoreWriter
 
+if TYPE_CHECKING:
+    from sidelog.ingest.sink import Connection, Listener
+
 __all__ = ["Engine", "Overloaded", "StopReport", "Subscription"]
 
 log = logging.getLogger(__name__)
 """Background failures (checkpoints, retention) are reported here; they never stop ingest."""
 
 _SERVER_SOURCES = frozenset({"server", "middleware", "api"})
-
-
-class Overloaded(Exception):
-    """The queue is full; the caller should retry later (HTTP: 429 + Retry-After)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +62,15 @@ class StopReport:
 
 
 class Engine:
-    """The running sidelog core. Construct with Settings; ``start`` before use."""
+    """The sidelog core. Construct with Settings; ``open_store`` (or ``start_server``) before use.
+
+    Satisfies ``sidelog.ingest.sink.EngineAPI``, the only view endpoints get of it.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.limits = settings.limits
+        """The event size limits every endpoint applies."""
         self.counters = Counters()
         self.meter = RateMeter()
         self.endpoints: list[tuple[str, str]] = []
@@ -77,19 +79,14 @@ class Engine:
         """Open ingest connections (sockets and live HTTP streams)."""
         self.started_at = time.time()
         """Wall-clock start, for the uptime in health."""
-        self.token: str | None = settings.token
-        """Shared secret remote clients must present (set when binding non-loopback)."""
-        self.token_file: Path | None = None
-        """Where a generated token was written (0600), to tell the user."""
         self._min_rank = LEVEL_RANK[settings.log_level]
         self._rate_limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_interval_s)
         self.queue = IngestQueue(settings.queue_size)
-        """The bounded queue between intake and the writer; front ends check ``queue.full``."""
+        """The bounded queue between intake and the writer (endpoints see ``queue_full``)."""
         self._live = LiveFeed()
-        self._servers: list[asyncio.AbstractServer] = []
-        self._connections: set[Any] = set()
+        self._listeners: list[Listener] = []
+        self._connections: set[Connection] = set()
         self._tasks: list[asyncio.Task[Any]] = []
-        self._closers: list[Callable[[], Awaitable[None]]] = []
         self._lock = DatabaseLock(settings.db.with_name(settings.db.name + ".lock"))
         self._writer: StoreWriter | None = None
         self._reader: StoreReader | None = None
@@ -105,9 +102,9 @@ class Engine:
         self._lock.acquire()
         writer_engine, reader_engine = make_engines(settings.db)
         self._engines = (writer_engine, reader_engine)
-        await create_schema(writer_engine)
+        check = await create_schema(writer_engine)
         self._writer = StoreWriter(writer_engine)
-        await self._writer.open()
+        await self._writer.open(check)
         self._reader = StoreReader(reader_engine)
         self._live.facets.reset(await self._reader.facet_counts())
         self._batcher = Batcher(
@@ -133,29 +130,27 @@ class Engine:
         )
 
     async def start(self) -> None:
-        """Open the store and bind the socket endpoints from the settings."""
+        """Open the store and bind TCP/Unix, no HTTP, no connection cap: a bare engine for
+        tests and ``bench/ui.py``. Running sidelog goes through ``sidelog.server.start_server``.
+        """
         from sidelog.ingest.tcp import start_socket_servers
 
         await self.open_store()
-        await start_socket_servers(self)
+        for listener in await start_socket_servers(self, self.settings, token=self.settings.token):
+            self.add_endpoint(listener)
+        self.announce_started()
+
+    def add_endpoint(self, listener: Listener) -> None:
+        """Register a bound endpoint so health lists it and ``stop`` closes it first."""
+        self.endpoints.append((listener.kind, listener.address))
+        self._listeners.append(listener)
+
+    def announce_started(self) -> None:
+        """Record the ``sidelog started`` system event naming every endpoint."""
         self.system_event("info", "sidelog started", {"endpoints": [f"{k} {a}" for k, a in self.endpoints]})
 
-    def add_server(
-        self,
-        kind: str,
-        address: str,
-        server: asyncio.AbstractServer | None,
-        closer: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        """Register a listening endpoint so ``stop`` closes it and health lists it."""
-        self.endpoints.append((kind, address))
-        if server is not None:
-            self._servers.append(server)
-        if closer is not None:
-            self._closers.append(closer)
-
-    def track_connection(self, connection: Any, opened: bool) -> None:
-        """Count a socket connection in or out (``connection.close()`` is called on stop)."""
+    def track_connection(self, connection: Connection, opened: bool) -> None:
+        """Count a connection in or out (``stop`` stops and closes those still open)."""
         if opened:
             self._connections.add(connection)
             self.clients += 1
@@ -165,19 +160,13 @@ class Engine:
 
     async def stop(self, timeout: float = 10.0) -> StopReport:
         """Stop accepting, stop reading, drain the queue, close connections and the store."""
-        for server in self._servers:
-            server.close()
-        for closer in self._closers:
+        for listener in self._listeners:
             with contextlib.suppress(Exception):
-                await closer()
+                await listener.close()
         # Sockets stop reading now but close only after the drain, so the sync replies
         # for what they already sent still reach them (else clients resend: duplicates).
         for connection in list(self._connections):
-            stop_reading = getattr(connection, "stop_reading", None)
-            if stop_reading is not None:
-                stop_reading()
-            else:
-                connection.close()
+            connection.stop_reading()
         unsaved = 0
         if self._batcher is not None:
             self._batcher.stop()
@@ -192,9 +181,9 @@ class Engine:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for server in self._servers:
+        for listener in self._listeners:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 1.0)
+                await asyncio.wait_for(listener.wait_closed(), 1.0)
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 await self._writer.close()
@@ -209,7 +198,7 @@ class Engine:
     def admit(self, events: list[Event], origin: Origin | None) -> None:
         """Filter, rate-limit and queue validated events. Never blocks.
 
-        Callers check ``queue.full`` afterwards and stop reading (sockets) or answer
+        Callers check ``queue_full`` afterwards and stop reading (sockets) or answer
         429 before calling (HTTP, see ``try_admit``).
         """
         counters = self.counters
@@ -237,6 +226,15 @@ class Engine:
                 kept.append(event)
         if kept:
             self.queue.put(kept, origin)
+
+    @property
+    def queue_full(self) -> bool:
+        """True while producers should stop reading (sockets) or answer 429 (HTTP)."""
+        return self.queue.full
+
+    def when_room(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the writer has drained the queue below half its capacity."""
+        self.queue.when_space(callback)
 
     def try_admit(self, events: list[Event], origin: Origin | None) -> None:
         """``admit`` unless the queue lacks room: then count overflow and raise ``Overloaded``."""
@@ -336,26 +334,31 @@ class Engine:
 
     async def resolve(self, fingerprint: str, note: str | None = None) -> ErrorGroup | None:
         """Resolve a group and its events through the writer; ``None`` if unknown."""
-        writer = self._require_writer()
-        return await self._call(
-            lambda: writer.set_group_status(fingerprint, resolved=True, at=now_ms(), note=note)
-        )
+        return await self._set_status(fingerprint, resolved=True, note=note)
 
     async def reopen(self, fingerprint: str) -> ErrorGroup | None:
         """Reopen a resolved group through the writer; ``None`` if unknown."""
+        return await self._set_status(fingerprint, resolved=False)
+
+    async def _set_status(
+        self, fingerprint: str, *, resolved: bool, note: str | None = None
+    ) -> ErrorGroup | None:
         writer = self._require_writer()
-        return await self._call(lambda: writer.set_group_status(fingerprint, resolved=False, at=now_ms()))
+        group: ErrorGroup | None = await self._call(
+            lambda: writer.set_group_status(fingerprint, resolved=resolved, at=now_ms(), note=note)
+        )
+        return group
 
     async def prune(self) -> PruneResult:
-        """Apply retention and the size budget now (also runs hourly)."""
+        """Apply retention and the size budget now (also hourly), in short writer turns between batches."""
         writer = self._require_writer()
+        assert self._batcher is not None
         settings = self.settings
         older_than = now_ms() - settings.retention_days * 86_400_000 if settings.retention_days else None
         budget = settings.db_budget_mb * 1024 * 1024 if settings.db_budget_mb else None
-        result: PruneResult = await self._call(
-            lambda: writer.prune(older_than=older_than, budget_bytes=budget)
-        )
-        if result.deleted:
+        job = writer.retention(older_than=older_than, budget_bytes=budget)
+        await self._batcher.run_job(job.step)
+        if (result := job.result).deleted:
             self._live.facets.reset(await self.reader.facet_counts())
         return result
 

@@ -8,55 +8,38 @@ event on the hot path, and each rejection has to name the offending field.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from sidelog.dialects import DIALECTS, MARKERS, Recognised, Rejected, recognise
+from sidelog.dialects.common import json_type
+from sidelog.event_details import Secrets, depth, merge_extra
 from sidelog.fingerprint import fingerprint_of
 
-# The level tables live in sidelog.levels (shared with the light client); re-exported here.
+# The level tables live in sidelog.levels (the client keeps an equal copy, tested); re-exported here.
 from sidelog.levels import LEVEL_ALIASES as LEVEL_ALIASES
 from sidelog.levels import LEVEL_RANK as LEVEL_RANK
 from sidelog.levels import LEVELS as LEVELS
+from sidelog.redact import Redactor
 
 SOURCES: tuple[str, ...] = ("server", "client", "api", "middleware", "convex", "system")
-"""The seed's source names; any other lower-case string is accepted too."""
+"""The usual source names; any other lower-case string is accepted too."""
 
-KNOWN_FIELDS: frozenset[str] = frozenset(
-    {
-        "message",
-        "msg",
-        "category",
-        "type",
-        "level",
-        "details",
-        "userId",
-        "user_id",
-        "sessionId",
-        "session_id",
-        "url",
-        "userAgent",
-        "user_agent",
-        "timestamp",
-        "ts",
-        "source",
-        "showToUser",
-        "show_to_user",
-        "userMessage",
-        "user_message",
-        "resolved",
-        "id",
-    }
+_FIELD_NAMES = (
+    "message msg category type level details userId user_id sessionId session_id url userAgent user_agent"
+    " timestamp ts source showToUser show_to_user userMessage user_message resolved id"
 )
+KNOWN_FIELDS: frozenset[str] = frozenset(_FIELD_NAMES.split())
 """Top-level wire fields with a meaning; anything else is kept inside ``details``."""
 
 MAX_UID_CHARS = 128
 """Longest accepted idempotency key (the wire ``id``)."""
 
-# Earliest and latest accepted timestamps (ms): 1970 .. year 9999. Anything outside
-# is almost certainly seconds-vs-milliseconds confusion in the reverse direction or junk.
+# Accepted timestamps (ms): 1970 .. year 9999; outside is unit confusion or junk.
 _MIN_TS = 0
 _MAX_TS = 253_402_300_799_999
 
@@ -80,7 +63,7 @@ class InvalidValue:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Size limits applied to incoming events (SPEC section 2)."""
+    """Size limits applied to incoming events (README "The event")."""
 
     max_line_bytes: int = 1024 * 1024
     """Largest line (socket) or body (HTTP), in bytes."""
@@ -88,6 +71,8 @@ class Limits:
     """Deepest nesting of arrays/objects inside ``details``."""
     max_field_bytes: int = 8 * 1024
     """Largest string field other than ``message`` and ``details``, in UTF-8 bytes."""
+    redactor: Redactor | None = field(default_factory=Redactor, compare=False)
+    """Replaces credentials in ``details`` and ``url`` before storage (``None``: off)."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -153,7 +138,7 @@ def now_ms() -> int:
 def normalize_level(value: object, field_name: str = "type") -> str:
     """Map any accepted level spelling to its stored name, or raise ``EventError``."""
     if not isinstance(value, str):
-        raise EventError(f"{field_name} must be a string, got {_json_type(value)}")
+        raise EventError(f"{field_name} must be a string, got {json_type(value)}")
     level = LEVEL_ALIASES.get(value.strip().lower())
     if level is None:
         shown = value if len(value) <= 40 else value[:40] + "…"
@@ -167,19 +152,59 @@ def parse_event(
     default_source: str,
     received_at: int,
     limits: Limits = DEFAULT_LIMITS,
+    dialect_counts: dict[str, int] | None = None,
 ) -> Event:
     """Validate and normalise one decoded wire object into an ``Event``.
 
-    Raises ``EventError`` whose message names the field at fault. This runs once per
-    ingested event, so the common case (short strings, no unknown fields) is checked
-    inline with exact type tests; anything unusual takes the slower path that builds
-    the precise error message.
+    Raises ``EventError`` naming the field at fault. Native events are validated
+    strictly; only an object that fails, or carries a key only loggers write
+    (``sidelog.dialects.MARKERS``), is offered to the dialect recognisers, so native
+    events pay nothing for them, and one in no dialect keeps its native error.
+    ``dialect_counts`` (when given) counts each recognised dialect by name.
     """
+    try:
+        return _parse_native(obj, default_source, received_at, limits, True)
+    except _DialectMarked:  # valid as it is: read in a dialect only if that is valid too
+        outcome = recognise(obj) if type(obj) is dict else None
+        if isinstance(outcome, Recognised):
+            with suppress(EventError):
+                return parse_recognised(outcome, default_source, received_at, limits, dialect_counts)
+        return _parse_native(obj, default_source, received_at, limits, False)
+    except EventError:
+        outcome = recognise(obj) if type(obj) is dict else None
+        if outcome is None:
+            raise
+        if isinstance(outcome, Rejected):
+            raise EventError(str(outcome)) from None
+    return parse_recognised(outcome, default_source, received_at, limits, dialect_counts)
+
+
+def parse_recognised(
+    outcome: Recognised, source: str, received_at: int, limits: Limits, counts: dict[str, int] | None
+) -> Event:
+    """Validate a dialect's wire object; a rejection is prefixed with the dialect's name."""
+    try:
+        event = _parse_native(outcome.event, source, received_at, limits, False)
+    except EventError as exc:
+        raise EventError(f"{outcome.dialect}: {exc}") from None
+    if counts is not None and outcome.dialect in DIALECTS:  # known names only: bounded
+        counts[outcome.dialect] = counts.get(outcome.dialect, 0) + 1
+    return event
+
+
+class _DialectMarked(Exception):
+    """A valid native event with a key only loggers write: ask the recognisers first."""
+
+
+def _parse_native(obj: object, default_source: str, received_at: int, limits: Limits, markers: bool) -> Event:
+    """The strict native validation (README "The event"): exact type tests inline for
+    the common case, the slower path only to word a precise error. With ``markers``,
+    a valid event carrying a dialect marker raises ``_DialectMarked`` instead."""
     if type(obj) is not dict:
         if isinstance(obj, InvalidValue):
             raise EventError(obj.reason)
         if not isinstance(obj, dict):
-            raise EventError(f"an event must be a JSON object, got {_json_type(obj)}")
+            raise EventError(f"an event must be a JSON object, got {json_type(obj)}")
     get = obj.get
     max_bytes = limits.max_field_bytes
     short = max_bytes // 4  # a str this short is within max_bytes in any encoding
@@ -190,7 +215,7 @@ def parse_event(
         if message is None:
             raise EventError("message is required")
     if type(message) is not str:
-        raise EventError(f"message must be a string, got {_json_type(message)}")
+        raise EventError(f"message must be a string, got {json_type(message)}")
     if not message or message.isspace():
         raise EventError("message must not be empty")
     if "\x00" in message:
@@ -237,7 +262,7 @@ def parse_event(
     uid = get("id")
     if uid is not None and (type(uid) is not str or not uid or len(uid) > MAX_UID_CHARS):
         if not isinstance(uid, str):
-            raise EventError(f"id must be a string, got {_json_type(uid)}")
+            raise EventError(f"id must be a string, got {json_type(uid)}")
         raise EventError(f"id must be 1 to {MAX_UID_CHARS} characters")
 
     resolved = get("resolved")
@@ -245,21 +270,31 @@ def parse_event(
         if level == "error":
             resolved = False
     elif type(resolved) is not bool:
-        raise EventError(f"resolved must be true or false, got {_json_type(resolved)}")
+        raise EventError(f"resolved must be true or false, got {json_type(resolved)}")
     show_to_user = get("showToUser")
     if show_to_user is None:
         show_to_user = get("show_to_user")
     if show_to_user is not None and type(show_to_user) is not bool:
-        raise EventError(f"showToUser must be true or false, got {_json_type(show_to_user)}")
+        raise EventError(f"showToUser must be true or false, got {json_type(show_to_user)}")
 
     details_value = get("details")
     if not obj.keys() <= KNOWN_FIELDS:
+        if markers and not MARKERS.isdisjoint(obj):
+            raise _DialectMarked
         extra = {key: value for key, value in obj.items() if key not in KNOWN_FIELDS}
-        details_value = _merge_extra(details_value, extra)
+        details_value = merge_extra(details_value, extra)
     details = None
+    redactor = limits.redactor
     if details_value is not None:
-        _check_depth(details_value, limits.max_details_depth)
+        secrets = Secrets(redactor) if redactor is not None else None
+        if depth(details_value, limits.max_details_depth, secrets) > limits.max_details_depth:
+            raise EventError(f"details nests deeper than {limits.max_details_depth} levels")
+        if secrets is not None and secrets.found:
+            details_value = secrets.redactor.value(details_value)
         details = orjson.dumps(details_value).decode()
+    url = _optional_text(obj, "url", None, max_bytes, short)
+    if url is not None and redactor is not None and ("?" in url or "#" in url or "@" in url):
+        url = redactor.url(url)
 
     fingerprint = None
     if level == "error":
@@ -271,7 +306,7 @@ def parse_event(
         details,
         _optional_text(obj, "userId", "user_id", max_bytes, short),
         _optional_text(obj, "sessionId", "session_id", max_bytes, short),
-        _optional_text(obj, "url", None, max_bytes, short),
+        url,
         _optional_text(obj, "userAgent", "user_agent", max_bytes, short),
         timestamp,
         received_at,
@@ -284,26 +319,9 @@ def parse_event(
     )
 
 
-def _json_type(value: object) -> str:
-    """The JSON name of a decoded value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
 def _text(value: object, name: str, max_bytes: int) -> str:
     if not isinstance(value, str):
-        raise EventError(f"{name} must be a string, got {_json_type(value)}")
+        raise EventError(f"{name} must be a string, got {json_type(value)}")
     # A str of n characters is at most 4n UTF-8 bytes: only measure the long ones.
     if len(value) * 4 > max_bytes and len(value.encode("utf-8", "surrogatepass")) > max_bytes:
         raise EventError(f"{name} is longer than {max_bytes} bytes")
@@ -344,53 +362,8 @@ def _timestamp(value: object, received_at: int) -> int:
         ms = int(parsed.timestamp() * 1000)
     else:
         raise EventError(
-            f"timestamp must be milliseconds since the epoch or an ISO-8601 string, got {_json_type(value)}"
+            f"timestamp must be milliseconds since the epoch or an ISO-8601 string, got {json_type(value)}"
         )
     if not _MIN_TS <= ms <= _MAX_TS:
         raise EventError("timestamp is out of range (milliseconds between 1970 and 9999)")
     return ms
-
-
-def _merge_extra(details: object, extra: dict[str, Any]) -> object:
-    """Fold unknown top-level fields into ``details`` without overwriting anything."""
-    if details is None:
-        return extra
-    if isinstance(details, dict):
-        merged = dict(details)
-        clashes = {}
-        for key, value in extra.items():
-            if key in merged:
-                clashes[key] = value
-            else:
-                merged[key] = value
-        if clashes:
-            merged["_extra"] = clashes
-        return merged
-    return {"details": details, **extra}
-
-
-def _check_depth(value: object, limit: int) -> None:
-    """Raise if ``value`` nests arrays/objects deeper than ``limit`` levels."""
-    if _depth(value, limit) > limit:
-        raise EventError(f"details nests deeper than {limit} levels")
-
-
-def _depth(value: object, limit: int) -> int:
-    """Nesting depth of ``value`` (1 for a flat object), stopping once past ``limit``."""
-    kind = type(value)
-    if kind is dict:
-        children: Any = value.values()  # type: ignore[attr-defined]
-    elif kind is list:
-        children = value
-    else:
-        return 0
-    if limit <= 0:
-        return 1
-    deepest = 0
-    for child in children:
-        child_kind = type(child)
-        if child_kind is dict or child_kind is list:
-            depth = _depth(child, limit - 1)
-            if depth > deepest:
-                deepest = depth
-    return deepest + 1

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from sidelog.events import LEVELS, Event, EventError, normalize_level
+from sidelog.timespec import check_range, parse_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +120,9 @@ class EventFilter:
                     sets[key].add(part)
             elif key in ("user", "session", "q", "fingerprint") or key in ("since", "until"):
                 scalars[key] = raw
+        since = parse_time(scalars["since"], "since") if "since" in scalars else None
+        until = parse_time(scalars["until"], "until") if "until" in scalars else None
+        check_range(since, until)
         return cls(
             levels=frozenset(sets["level"]),
             categories=frozenset(sets["category"]),
@@ -127,29 +130,13 @@ class EventFilter:
             user=scalars.get("user") or None,
             session=scalars.get("session") or None,
             q=scalars.get("q") or None,
-            since=parse_time(scalars["since"], "since") if "since" in scalars else None,
-            until=parse_time(scalars["until"], "until") if "until" in scalars else None,
+            since=since,
+            until=until,
             fingerprint=scalars.get("fingerprint") or None,
         )
 
 
 EMPTY_FILTER = EventFilter()
-
-
-def parse_time(value: str, name: str) -> int:
-    """Milliseconds since the epoch from a number or an ISO-8601 string."""
-    text = value.strip()
-    try:
-        return int(float(text))
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name} must be milliseconds since the epoch or an ISO-8601 date-time") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.astimezone()
-    return int(parsed.timestamp() * 1000)
 
 
 __all__ = ["EMPTY_FILTER", "LEVELS", "EventFilter", "parse_time"]

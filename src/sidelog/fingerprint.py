@@ -2,8 +2,10 @@
 
 Two errors fall into one group when they share category, message shape (the message
 with its volatile parts — numbers, hex ids, UUIDs, quoted values — replaced by
-placeholders), and, when ``details`` carries a stack, exception type and top frame.
-Pure functions, so the store, the tests and the UI agree on grouping.
+placeholders), and, when ``details`` carries a stack, exception type and top frame
+(Python, JavaScript, Java, .NET and Go stacks, as the dialects in ``sidelog.dialects``
+put them in ``details.exception``). Pure functions, so the store, the tests and the
+UI agree on grouping.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ _PY_FRAME = re.compile(r'File "([^"]+)", line \d+, in (\S+)')
 # scheme and port, and a regex that finds the trailing ``:line:column`` by
 # backtracking is quadratic on hostile stacks.
 _JS_AT = re.compile(r"^[ \t]*at (.*)$", re.MULTILINE)
+_SCAN_CHARS = 64 * 1024
+"""How much of a stack is searched for its frames (the top frame is near the start)."""
 
 
 def _hex_token(match: re.Match[str]) -> str:
@@ -74,7 +78,7 @@ def exception_signature(details: object) -> str:
 
 
 def top_frame(stack: str) -> str:
-    """The innermost frame of a Python or JavaScript stack as ``file:function``."""
+    """The innermost frame of a Python, JavaScript, Java, .NET or Go stack as ``file:function``."""
     py = _PY_FRAME.findall(stack)
     if py:
         path, function = py[-1]
@@ -83,6 +87,41 @@ def top_frame(stack: str) -> str:
         frame = _js_frame(match.group(1).strip())
         if frame:
             return frame
+    for match in _JS_AT.finditer(stack, 0, _SCAN_CHARS):
+        frame = _jvm_frame(match.group(1).strip())
+        if frame:
+            return frame
+    return _go_frame(stack)
+
+
+def _jvm_frame(rest: str) -> str:
+    """``file:method`` from Java's ``pkg.Class.method(File.java:12)`` or .NET's
+    ``Ns.Class.Method(args) in /path/File.cs:line 12``; ``""`` without a location."""
+    if " in " in rest:
+        name, _, location = rest.partition(" in ")
+        path = location.rpartition(":line ")[0] if ":line " in location else location
+        return f"{path.strip()}:{name.partition('(')[0]}" if path.strip() else ""
+    if not rest.endswith(")") or "(" not in rest:
+        return ""
+    name, _, location = rest[:-1].partition("(")
+    path, _, line = location.rpartition(":")
+    return f"{path}:{name}" if path and line.isdigit() else ""
+
+
+def _go_frame(stack: str) -> str:
+    """``file:function`` of the first frame of a Go stack (a panic's goroutine dump or
+    zap's ``stacktrace``: a function line, then a tab and ``file:line``) that is not
+    the runtime's own panic machinery."""
+    lines = stack[:_SCAN_CHARS].split("\n")
+    for function, location in zip(lines, lines[1:], strict=False):
+        if not location.startswith("\t") or function[:1] in ("", " ", "\t"):
+            continue
+        if function.startswith(("panic(", "runtime.", "goroutine ")):
+            continue
+        path = location.strip().partition(" ")[0].rpartition(":")[0]
+        if path:
+            name = function.rpartition("(")[0] if function.endswith(")") else function
+            return f"{path}:{name.strip()}"
     return ""
 
 

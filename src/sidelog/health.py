@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Health:
-    """A snapshot of sidelog's health (the seed's ``getSystemHealth``)."""
+    """A snapshot of sidelog's health (``GET /v1/health`` and the status bar)."""
 
     endpoints: list[str]
     clients: int
@@ -19,7 +19,8 @@ class Health:
     stored_total: int
     unresolved: int
     """Unresolved error groups."""
-    counters: dict[str, int]
+    counters: dict[str, Any]
+    """Every counter by name; ``dialects`` and ``not_stored`` are nested ``{name: count}`` objects."""
     drops: dict[str, int]
     capture_rate: float
     db_bytes: int

@@ -1,6 +1,7 @@
-"""The realistic event mix of SPEC section 11, shared by ``sidelog demo`` and ``sidelog bench``.
+"""The realistic event mix (README "Performance"), shared by ``sidelog demo`` and ``sidelog bench``.
 
-The seed's eight categories; levels 20% debug, 55% info, 17% warn, 8% error; sources
+Eight categories (auth, onboarding, payment, calls, ui, system, api, error); levels
+20% debug, 55% info, 17% warn, 8% error; sources
 server/client/api/middleware/system; 500 users (10% of events anonymous) and 2,000
 sessions; messages from about 200 templates with varying numbers and ids, so errors
 fall into a realistic number of groups; ``details`` an object of about ten keys
@@ -109,7 +110,7 @@ def template_count() -> int:
 
 
 class Workload:
-    """Generates wire events (dicts) of the SPEC 11 mix."""
+    """Generates wire events (dicts) of the benchmark mix."""
 
     def __init__(self, seed: int = 7, users: int = 500, sessions: int = 2000) -> None:
         self._rng = random.Random(seed)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from sidelog.client.config import ClientConfig
-from sidelog.client.logger import EventLogger
+from sidelog_client.config import ClientConfig
+from sidelog_client.logger import EventLogger
 
 MakeLogger = Callable[..., EventLogger]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sidelog.client.config import Address, ClientConfig, load_client_config, parse_address, read_dotenv
+from sidelog_client.config import Address, ClientConfig, load_client_config, parse_address, read_dotenv
 
 
 @pytest.mark.parametrize(

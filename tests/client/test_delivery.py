@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sidelog.client.logger import EventLogger
 from sidelog.config import Settings
 from sidelog.engine import Engine
+from sidelog_client.logger import EventLogger
 from tests.client.conftest import MakeLogger, flush, stored, wait_until
 from tests.conftest import tcp_port
 

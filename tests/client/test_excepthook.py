@@ -8,15 +8,15 @@ import sys
 import textwrap
 import threading
 
-from sidelog import install_excepthook
 from sidelog.engine import Engine
+from sidelog_client import install_excepthook
 from tests.client.conftest import MakeLogger, stored
 from tests.conftest import tcp_port
 
 SCRIPT = textwrap.dedent(
     """
     import sys, threading
-    from sidelog import EventLogger, install_excepthook
+    from sidelog_client import EventLogger, install_excepthook
 
     install_excepthook(EventLogger(sys.argv[1]))
 

@@ -13,7 +13,7 @@ from tests.conftest import tcp_port
 
 SCRIPT = """
 import sys
-from sidelog import EventLogger
+from sidelog_client import EventLogger
 log = EventLogger(sys.argv[1], batch_interval_ms=60_000)  # nothing goes out before exit
 for i in range(int(sys.argv[2])):
     log.event(f"event {i}")
@@ -44,7 +44,7 @@ def test_exit_with_sidelog_down_is_quick_and_says_what_was_lost() -> None:
 
 FORK_SCRIPT = """
 import os, sys
-from sidelog import EventLogger
+from sidelog_client import EventLogger
 log = EventLogger(sys.argv[1])
 log.event("parent before fork")
 assert log.flush(10)

@@ -1,4 +1,4 @@
-"""``sidelog.logging.SidelogHandler``: stdlib records become events with their fields intact."""
+"""``sidelog_client.logging.SidelogHandler``: stdlib records become events with their fields intact."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 import sidelog.logging as sidelog_logging
+import sidelog_client.logging as client_logging
 from sidelog.engine import Engine
-from sidelog.logging import SidelogHandler, level_name
+from sidelog_client.logging import SidelogHandler, level_name
 from tests.client.conftest import MakeLogger, flush, stored
 from tests.conftest import tcp_port
 
@@ -24,13 +25,14 @@ def app_logger() -> Iterator[logging.Logger]:
 
 
 def test_the_stdlib_is_not_shadowed() -> None:
-    """``sidelog/logging.py`` must not hide the standard library from sidelog's own modules."""
+    """Modules named ``logging`` (the client's, the tool's re-export) must not hide the standard library."""
     import sidelog.engine
     import sidelog.pipeline.batcher
 
     assert logging.__name__ == "logging"
     assert logging.Handler.__module__ == "logging"
-    assert sidelog_logging.logging is logging
+    assert client_logging.logging is logging
+    assert sidelog_logging.SidelogHandler is SidelogHandler
     assert sidelog.engine.logging is logging
     assert sidelog.pipeline.batcher.logging is logging
 

@@ -12,8 +12,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from sidelog import SidelogASGIMiddleware, SidelogWSGIMiddleware
 from sidelog.engine import Engine
+from sidelog_client import SidelogASGIMiddleware, SidelogWSGIMiddleware
 from tests.client.conftest import MakeLogger, flush, stored, wait_until
 from tests.conftest import tcp_port
 

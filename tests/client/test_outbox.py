@@ -7,7 +7,7 @@ import time
 from collections import deque
 from typing import Any
 
-from sidelog.client.outbox import FlushTicket, Outbox
+from sidelog_client.outbox import FlushTicket, Outbox
 
 Ingress = deque[tuple[Any, ...]]
 

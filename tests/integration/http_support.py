@@ -7,8 +7,9 @@ from typing import Any
 
 from sidelog.config import Settings
 from sidelog.engine import Engine
-from sidelog.ingest.http import HttpOptions, start_http_server
+from sidelog.ingest.http import HttpOptions
 from sidelog.ingest.http_stream import StreamOptions
+from sidelog.server import start_server
 
 FAST = HttpOptions(
     keepalive_timeout_s=2.0,
@@ -31,15 +32,8 @@ def http_port(engine: Engine) -> int:
 
 
 async def start(settings: Settings, options: HttpOptions = FAST) -> Engine:
-    """A started engine with its HTTP server."""
-    engine = Engine(settings)
-    await engine.start()
-    try:
-        await start_http_server(engine, options)
-    except BaseException:
-        await engine.stop()
-        raise
-    return engine
+    """A started engine with its HTTP server (through the same start-up as ``sidelog serve``)."""
+    return (await start_server(settings, http_options=options)).engine
 
 
 def rows(engine: Engine, where: str = "source != 'system'") -> list[tuple[Any, ...]]:

@@ -115,7 +115,7 @@ def test_database_path_that_is_a_folder(tmp_path: Path) -> None:
 def test_database_file_that_is_not_sqlite(tmp_path: Path) -> None:
     (tmp_path / "junk.db").write_bytes(b"this is not a database, just text\n" * 100)
     result = run(["serve", "--http", "off", "--tcp", "127.0.0.1:0", "--db", "junk.db"], tmp_path)
-    assert_one_line_error(result, 1, "cannot open the database", "not a database")
+    assert_one_line_error(result, 1, "junk.db is not a SQLite database", "move it aside")
 
 
 def test_port_in_use(tmp_path: Path) -> None:
@@ -163,12 +163,11 @@ async def test_send_and_prune_against_a_real_server(tmp_path: Path) -> None:
     import asyncio
 
     from sidelog.config import load_settings
-    from sidelog.engine import Engine
+    from sidelog.server import start_server
     from tests.conftest import tcp_port
 
     settings = load_settings(db=tmp_path / "live" / "events.db", tcp="127.0.0.1:0", http="off")
-    engine = Engine(settings)
-    await engine.start()
+    engine = (await start_server(settings)).engine
     try:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -211,12 +210,11 @@ async def test_demo_sends_the_mix_and_everything_is_stored(tmp_path: Path) -> No
     import re
 
     from sidelog.config import load_settings
-    from sidelog.engine import Engine
+    from sidelog.server import start_server
     from tests.conftest import tcp_port
 
     settings = load_settings(db=tmp_path / "demo" / "events.db", tcp="127.0.0.1:0", http="off")
-    engine = Engine(settings)
-    await engine.start()
+    engine = (await start_server(settings)).engine
     try:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sidelog", "demo", "--rate", "400", "--duration", "0.5",

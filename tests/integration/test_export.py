@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sidelog.config import Settings
 from sidelog.engine import Engine
+from sidelog.server import start_server
 from sidelog.store.schema import EVENT_COLUMN_NAMES
 from tests.conftest import send_lines, tcp_port
 
@@ -38,8 +39,7 @@ async def export(*args: str) -> tuple[int, str, str]:
 
 
 async def filled(make_settings: Callable[..., Settings]) -> Engine:
-    engine = Engine(make_settings(enable_system_logging=False))
-    await engine.start()
+    engine = (await start_server(make_settings(enable_system_logging=False))).engine
     replies = await send_lines(tcp_port(engine), EVENTS)
     assert replies == [{"ok": True, "stored": 3}]
     return engine

@@ -45,12 +45,11 @@ async def test_idle_connections_do_not_disturb_others(http_engine: Engine, clien
 async def test_port_in_use_is_a_one_line_startup_error(http_engine: Engine, make_settings: Any) -> None:
     import pytest
 
-    from sidelog.commands.serve import start_engine
-    from sidelog.ingest.tcp import StartupError
+    from sidelog.server import StartupError, start_server
 
     taken = http_base(http_engine).removeprefix("http://")
     with pytest.raises(StartupError) as info:
-        await start_engine(make_settings(http=taken, db=http_engine.settings.db.with_name("other.db")))
+        await start_server(make_settings(http=taken, db=http_engine.settings.db.with_name("other.db")))
     assert (
         str(info.value)
         == f"cannot listen on http {taken}: address already in use (is another sidelog running?)"

@@ -75,7 +75,12 @@ async def test_bad_query_parameters_are_400_with_reason(http_engine: Engine, cli
         "?limit=0": "limit",
         "?limit=abc": "limit",
         "?before=-3": "before",
-        "?since=yesterday": "since",
+        "?since=last+week": "since",
+        "?since=inf": "since",
+        "?since=1e30": "since",
+        "?since=-5m": "since",
+        "?until=99999y": "until",
+        "?since=1h&until=2h": "until must be later than since",
         "?levle=error": "unknown parameter",
     }.items():
         status, body = await get_json(client, base + query)
@@ -118,14 +123,15 @@ async def test_errors_resolve_and_reopen(http_engine: Engine, client: Any) -> No
     status, body = await get_json(client, f"{base}/v1/errors?status=resolved")
     assert fingerprint in [g["fingerprint"] for g in body["errors"]]
 
-    async with client.post(f"{base}/v1/errors/{fingerprint}/reopen") as r:
+    async with client.post(f"{base}/v1/errors/{fingerprint}/reopen", json={}) as r:
         assert r.status == 200
         assert (await r.json())["group"]["status"] == "unresolved"
 
 
 async def test_resolve_unknown_fingerprint_is_404(http_engine: Engine, client: Any) -> None:
     for action in ("resolve", "reopen"):
-        async with client.post(f"{http_base(http_engine)}/v1/errors/feedfacecafe/{action}") as r:
+        url = f"{http_base(http_engine)}/v1/errors/feedfacecafe/{action}"
+        async with client.post(url, headers={"Content-Type": "application/json"}) as r:
             assert r.status == 404
             assert (await r.json())["error"] == "no error group with fingerprint 'feedfacecafe'"
 

@@ -11,8 +11,8 @@ import pytest
 
 from sidelog.config import Settings
 from sidelog.engine import Engine
-from sidelog.ingest.http import ensure_token, token_path
 from sidelog.ingest.http_security import AccessPolicy, ApiError, split_host
+from sidelog.server import ensure_token, token_path
 from tests.integration.http_support import http_base, http_port, rows, start
 
 pytest_plugins = ["tests.integration.http_fixtures"]
@@ -25,6 +25,7 @@ ROUTES = [
     ("GET", "/v1/errors"),
     ("POST", "/v1/errors/abc/resolve"),
     ("POST", "/v1/errors/abc/reopen"),
+    ("POST", "/v1/prune"),
     ("GET", "/v1/health"),
     ("GET", "/v1/stream"),
     ("GET", "/sidelog.js"),
@@ -198,28 +199,23 @@ def test_specific_remote_bind_address_is_an_allowed_host() -> None:
         policy.check_host("192.0.2.11:7412")
 
 
-async def test_token_file_is_generated_private_and_reused(make_settings: Callable[..., Settings]) -> None:
-    engine = Engine(make_settings())
-    await engine.start()
-    try:
-        path = ensure_token(engine)
-        assert path == token_path(engine)
-        assert path is not None
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        token = engine.token
-        assert token
-        assert len(token) >= 32
-        assert path.read_text().strip() == token
-        assert ensure_token(engine) == path
-        assert engine.token == token
-        again = Engine(make_settings())
-        assert ensure_token(again) == path
-        assert again.token == token
-    finally:
-        await engine.stop()
-    configured = Engine(make_settings(token="given"))
-    assert ensure_token(configured) is None
-    assert configured.token == "given"
+def test_token_file_is_generated_private_and_reused(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    token = ensure_token(settings)
+    path = token.file
+    assert path == token_path(settings)
+    assert path is not None
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert token.value
+    assert len(token.value) >= 32
+    assert path.read_text().strip() == token.value
+    assert ensure_token(settings) == token
+    again = ensure_token(make_settings())
+    assert again.file == path
+    assert again.value == token.value
+    configured = ensure_token(make_settings(token="given"))
+    assert configured.file is None
+    assert configured.value == "given"
 
 
 async def test_the_token_stands_in_for_the_host_check(

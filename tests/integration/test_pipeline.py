@@ -17,14 +17,14 @@ from sidelog.engine import Engine, Overloaded
 from sidelog.events import Event
 from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.pipeline.queue import Origin
+from sidelog.server import start_server
 from tests.conftest import tcp_port
 from tests.integration.spine_support import USER_ROWS, event_line, exchange, messages, rows, wait_until
 
 
 @asynccontextmanager
 async def running(make_settings: Callable[..., Settings], **overrides: Any) -> AsyncIterator[Engine]:
-    engine = Engine(make_settings(**overrides))
-    await engine.start()
+    engine = (await start_server(make_settings(**overrides))).engine
     try:
         yield engine
     finally:
@@ -242,7 +242,7 @@ async def test_try_admit_overflows_when_full(make_settings: Callable[..., Settin
 
 async def test_health_counts_add_up(engine: Engine) -> None:
     await exchange(
-        tcp_port(engine), event_line(message="ok") + b"bad\n" + event_line(message="e", type="error")
+        tcp_port(engine), event_line(message="ok") + b"\xffbad\x00\n" + event_line(message="e", type="error")
     )
     await wait_until(lambda: engine.stored_total >= 3, what="three stored")
     health = (await engine.health()).to_wire()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sidelog.config import Settings
-from sidelog.engine import Engine
+from sidelog.server import start_server
 from tests.conftest import tcp_port
 from tests.integration.spine_support import wait_until
 from tests.integration.test_cli import clean_env
@@ -151,8 +151,7 @@ async def test_sync_in_flight_at_shutdown_is_still_acknowledged(
 ) -> None:
     """Events read before shutdown are drained, and their sync reply still reaches the
     client before the connection closes (else a client would resend: duplicates)."""
-    engine = Engine(make_settings(enable_system_logging=False))
-    await engine.start()
+    engine = (await start_server(make_settings(enable_system_logging=False))).engine
     release = asyncio.Event()
     assert engine._batcher is not None
     holding = asyncio.create_task(engine._batcher.call(release.wait))  # the writer is busy

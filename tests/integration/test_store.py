@@ -15,6 +15,7 @@ from sidelog.engine import Engine
 from sidelog.events import Event, now_ms, parse_event
 from sidelog.filters import EMPTY_FILTER, EventFilter
 from sidelog.pipeline.queue import Origin
+from sidelog.server import start_server
 from sidelog.store.reader import _SELECT_EVENTS, filter_sql
 from tests.integration.spine_support import USER_ROWS, rows
 
@@ -60,9 +61,8 @@ def test_events_table_has_exactly_the_spec_columns(tmp_path: Path) -> None:
     db = tmp_path / "schema" / "events.db"
 
     async def create() -> None:
-        engine = Engine(load_settings(db=db, tcp="off", http="off"))
-        await engine.start()
-        await engine.stop()
+        running = await start_server(load_settings(db=db, tcp="off", http="off"))
+        await running.stop()
 
     asyncio.run(create())
     info = rows(db, "PRAGMA table_info(events)")
@@ -144,8 +144,7 @@ async def test_error_grouping(engine: Engine) -> None:
 
 async def test_resolve_regress_reopen_and_restart(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings()
-    engine = Engine(settings)
-    await engine.start()
+    engine = (await start_server(settings)).engine
     await put(
         engine,
         {"message": "db timeout after 30s", "type": "error", "userId": "u1"},
@@ -185,8 +184,7 @@ async def test_resolve_regress_reopen_and_restart(make_settings: Callable[..., S
     kept = rows(db, "SELECT * FROM events ORDER BY id")
 
     # every change survives a restart on the same file; ids keep increasing
-    again = Engine(settings)
-    await again.start()
+    again = (await start_server(settings)).engine
     try:
         group = next(g for g in await again.groups(status=None) if g.fingerprint == fp)
         assert (group.status, group.resolve_note, group.count) == ("resolved", "for real", 3)
@@ -228,16 +226,14 @@ def test_second_server_on_the_same_file_is_refused(tmp_path: Path) -> None:
     settings = load_settings(db=tmp_path / "locked" / "events.db", tcp="off", http="off")
 
     async def scenario() -> str:
-        first = Engine(settings)
-        await first.start()
-        second = Engine(settings)
+        first = await start_server(settings)
         try:
-            await second.start()
+            second = await start_server(settings)
         except StoreError as exc:
             return str(exc)
         finally:
-            await second.stop()
             await first.stop()
+        await second.stop()
         return "started twice"
 
     message = asyncio.run(scenario())
@@ -254,8 +250,7 @@ def test_plain_sqlite_can_read_while_sidelog_runs(tmp_path: Path) -> None:
     settings = load_settings(db=tmp_path / "shared" / "events.db", tcp="off", http="off")
 
     async def scenario() -> None:
-        engine = Engine(settings)
-        await engine.start()
+        engine = (await start_server(settings)).engine
         try:
             reader = sqlite3.connect(settings.db)
             reader.execute("BEGIN")

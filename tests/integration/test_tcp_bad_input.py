@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sidelog.config import Settings
 from sidelog.engine import Engine
+from sidelog.server import start_server
 from tests.conftest import tcp_port
 from tests.integration.spine_support import USER_ROWS, exchange, messages, rows, wait_until
 
@@ -47,8 +48,8 @@ MIX: list[tuple[bytes, str | None]] = [
     (b'{"message":"x","details":' + b"[" * 40 + b"]" * 40 + b"}\n", "details nests deeper than 32 levels"),
     (b'{"message":"x","url":"' + b"u" * 8193 + b'"}\n', "url is longer than 8192 bytes"),
     (b'{"message":"x","id":"' + b"i" * 129 + b'"}\n', "id must be 1 to 128 characters"),
-    (b"Error: plain text log line\n", "invalid JSON"),
-    (b"WARN another plain line\n", "invalid JSON"),
+    (b"\x00\x01\x02\xff binary garbage\n", "invalid JSON"),
+    (b'{"message": "torn\n', "invalid JSON"),  # torn JSON is not text
     (b'{"message":"g6"}\n', None),
 ]
 GOOD_MESSAGES = ["g1", "g2", 'g3 ":', "g4", "g5", "g6"]
@@ -116,8 +117,7 @@ async def test_torn_final_line_is_counted_as_rejected(engine: Engine) -> None:
 
 
 async def test_over_long_line_then_good_line(make_settings: Callable[..., Settings]) -> None:
-    engine = Engine(make_settings(max_line_bytes=1024))
-    await engine.start()
+    engine = (await start_server(make_settings(max_line_bytes=1024))).engine
     try:
         long_line = b'{"message":"' + b"L" * 5000 + b'"}\n'
         replies = await exchange(tcp_port(engine), GOOD % b"one" + long_line + GOOD % b"two")
@@ -153,8 +153,7 @@ def _rss_bytes() -> int:
 
 async def test_endless_line_keeps_memory_bounded(make_settings: Callable[..., Settings]) -> None:
     limit = 64 * 1024
-    engine = Engine(make_settings(max_line_bytes=limit))
-    await engine.start()
+    engine = (await start_server(make_settings(max_line_bytes=limit))).engine
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", tcp_port(engine))
         chunk = b"x" * (256 * 1024)
@@ -211,7 +210,7 @@ async def test_bad_lines_are_counted_per_connection(engine: Engine) -> None:
     """Each connection's sync reply counts only its own lines."""
     port = tcp_port(engine)
     first, second = await asyncio.gather(
-        exchange(port, b"bad\n" + GOOD % b"a"),
+        exchange(port, b"\xffbad\x00\n" + GOOD % b"a"),
         exchange(port, GOOD % b"b" + GOOD % b"c"),
     )
     assert first == [{"error": first[0]["error"], "line": 1}, {"ok": True, "stored": 1, "rejected": 1}]

@@ -35,7 +35,7 @@ async def test_sync_acknowledges_committed_rows(engine: Engine) -> None:
     assert first == {"ok": True, "stored": 2}
     # durable: visible to another connection the moment the ack arrives
     assert messages(engine) == ["a", "b"]
-    writer.write(b"oops\n" + event_line(message="c") + b'{"sync": true}\n')
+    writer.write(b"\xffoops\x00\n" + event_line(message="c") + b'{"sync": true}\n')
     error = json.loads(await asyncio.wait_for(reader.readline(), 10))
     assert error["line"] == 4
     second = json.loads(await asyncio.wait_for(reader.readline(), 10))
@@ -165,7 +165,7 @@ async def test_replies_never_block_ingest(engine: Engine) -> None:
     bad_per_good = 40
     parts = []
     for i in range(good):
-        parts.append(b"x\n" * bad_per_good)
+        parts.append(b"\xff\x00\n" * bad_per_good)
         parts.append(event_line(message=f"good {i}"))
     replies = await exchange(tcp_port(engine), b"".join(parts), rcvbuf=4096)
     ack = replies[-1]

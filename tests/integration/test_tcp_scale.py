@@ -10,6 +10,7 @@ import pytest
 
 from sidelog.config import Settings
 from sidelog.engine import Engine
+from sidelog.server import start_server
 from tests.conftest import tcp_port
 from tests.integration.spine_support import USER_ROWS, exchange, rows
 
@@ -20,8 +21,7 @@ def payload(connection: int, count: int) -> bytes:
 
 
 async def started(make_settings: Callable[..., Settings]) -> Engine:
-    engine = Engine(make_settings(rate_limit_burst=0, batch_interval_ms=50))
-    await engine.start()
+    engine = (await start_server(make_settings(rate_limit_burst=0, batch_interval_ms=50))).engine
     return engine
 
 

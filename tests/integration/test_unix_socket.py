@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from sidelog.config import Settings
-from sidelog.engine import Engine
 from sidelog.filters import EMPTY_FILTER
-from sidelog.ingest.tcp import StartupError
+from sidelog.server import StartupError, start_server
 from tests.integration.spine_support import messages, replies_of
 
 
@@ -34,8 +33,7 @@ def sock_path(tmp_path: Path) -> Path:
 
 
 async def test_unix_socket_mode_and_protocol(make_settings: Callable[..., Settings], sock_path: Path) -> None:
-    engine = Engine(make_settings(unix=sock_path, tcp="off"))
-    await engine.start()
+    engine = (await start_server(make_settings(unix=sock_path, tcp="off"))).engine
     try:
         mode = sock_path.stat().st_mode
         assert stat.S_ISSOCK(mode)
@@ -63,13 +61,10 @@ async def test_unix_socket_mode_and_protocol(make_settings: Callable[..., Settin
 async def test_refuses_a_path_a_live_server_owns(
     make_settings: Callable[..., Settings], sock_path: Path, tmp_path: Path
 ) -> None:
-    first = Engine(make_settings(unix=sock_path, tcp="off"))
-    await first.start()
+    first = await start_server(make_settings(unix=sock_path, tcp="off"))
     try:
-        second = Engine(make_settings(unix=sock_path, tcp="off", db=tmp_path / "other" / "events.db"))
         with pytest.raises(StartupError, match="a running server already owns it"):
-            await second.start()
-        await second.stop()
+            await start_server(make_settings(unix=sock_path, tcp="off", db=tmp_path / "other" / "events.db"))
         # the first server still owns and serves its socket
         assert (await unix_exchange(sock_path, b'{"message":"still mine"}\n'))[-1] == {
             "ok": True,
@@ -84,8 +79,7 @@ async def test_replaces_a_stale_socket(make_settings: Callable[..., Settings], s
     stale.bind(str(sock_path))
     stale.close()  # the file stays behind, as after a crash
     assert stat.S_ISSOCK(sock_path.stat().st_mode)
-    engine = Engine(make_settings(unix=sock_path, tcp="off"))
-    await engine.start()
+    engine = (await start_server(make_settings(unix=sock_path, tcp="off"))).engine
     try:
         assert await unix_exchange(sock_path, b'{"message":"fresh"}\n') == [{"ok": True, "stored": 1}]
     finally:
@@ -96,8 +90,6 @@ async def test_refuses_a_path_that_is_not_a_socket(
     make_settings: Callable[..., Settings], sock_path: Path
 ) -> None:
     sock_path.write_text("precious data")
-    engine = Engine(make_settings(unix=sock_path, tcp="off"))
     with pytest.raises(StartupError, match="the path exists and is not a socket"):
-        await engine.start()
-    await engine.stop()
+        await start_server(make_settings(unix=sock_path, tcp="off"))
     assert sock_path.read_text() == "precious data"

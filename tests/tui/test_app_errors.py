@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sidelog.config import Settings
 from sidelog.filters import EventFilter
-from sidelog.tui.sanitize import is_safe
+from sidelog.textsafe import is_safe
 from sidelog.tui.widgets.errors import ErrorsPane
 from sidelog.tui.widgets.sidebar import FilterSidebar
 from sidelog.tui.widgets.stream import StreamView

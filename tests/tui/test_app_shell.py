@@ -12,7 +12,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
+from textual import events
 
 from sidelog.config import Settings
 from sidelog.filters import EMPTY_FILTER, EventFilter
@@ -24,7 +28,7 @@ from sidelog.tui.widgets.healthbar import HealthBar
 from sidelog.tui.widgets.sidebar import FilterSidebar
 from sidelog.tui.widgets.stream import StreamView
 from tests.conftest import tcp_port
-from tests.tui.conftest import query_db, running_app, send_events, until
+from tests.tui.conftest import FAST, query_db, running_app, send_events, until
 
 
 async def test_help_lists_every_key_of_every_pane(settings: Settings) -> None:
@@ -108,6 +112,42 @@ async def test_narrow_terminal_collapses_side_panes_and_keys_bring_them_back(set
         await until(pilot, lambda: sidebar.display and errors.display)
 
 
+async def test_crossing_a_width_tier_restores_its_default_panes(settings: Settings) -> None:
+    async with running_app(settings, size=(110, 30)) as (app, pilot):
+        sidebar, errors = app.query_one(FilterSidebar), app.query_one(ErrorsPane)
+        stream = app.query_one(StreamView)
+        await until(pilot, lambda: sidebar.display and not errors.display)  # the middle tier
+        await pilot.press("e")  # shown here by choice
+        await until(pilot, lambda: errors.has_focus)
+        await pilot.resize_terminal(105, 30)  # same tier: the choice stays
+        await pilot.pause()
+        assert errors.display
+
+        await pilot.resize_terminal(80, 30)  # narrower tier: its defaults, focus to the stream
+        await until(pilot, lambda: not sidebar.display and not errors.display)
+        await until(pilot, lambda: stream.has_focus)
+        await pilot.resize_terminal(110, 30)  # and back: the earlier choice is forgotten
+        await until(pilot, lambda: sidebar.display)
+        assert not errors.display
+
+
+@pytest.mark.parametrize("attempt", range(6))
+async def test_quit_right_after_start_exits_cleanly(settings: Settings, attempt: int) -> None:
+    """``q`` before the app is ready (at once, or just after the stream mounted), a few
+    times over: no late message may reach a torn-down pane, and the exit is clean."""
+    when = "stream mounted" if attempt % 2 else "at once"
+    app = SidelogApp(settings, intervals=FAST)
+    async with app.run_test() as pilot:  # re-raises anything that went wrong inside the app
+        if when == "stream mounted":
+            await until(pilot, lambda: bool(app.query(StreamView)))
+        assert not app.ready.is_set() or when != "at once"
+        # Posted as the terminal driver posts it: ``pilot.press`` would wait for panes that
+        # the quit is tearing down.
+        app.post_message(events.Key("q", "q"))
+        await until_exit(app)
+    assert app.return_code == 0
+
+
 async def test_start_up_objects_stay_out_of_collections_while_the_app_runs(settings: Settings) -> None:
     # A full collection over the start-up heap stalls the loop ~100 ms (a filter change
     # missed its 150 ms target on it); frozen while the app runs, released when it ends.
@@ -187,7 +227,8 @@ def test_command_line_prints_one_line_when_the_port_is_taken(tmp_path: os.PathLi
 
 
 async def test_health_bar_shows_every_figure_and_raises_the_alarm(settings: Settings) -> None:
-    async with running_app(settings, size=(160, 30)) as (app, pilot):
+    quiet = replace(FAST, health=3600)  # the snapshot set below must not be overwritten
+    async with running_app(settings, size=(160, 30), intervals=quiet) as (app, pilot):
         bar = app.query_one(HealthBar)
         await until(pilot, lambda: bar.health is not None)
         failing = Health(

@@ -19,6 +19,7 @@ from sidelog.config import Settings
 from sidelog.engine import Engine
 from sidelog.health import Health
 from sidelog.tui.app import SidelogApp
+from sidelog.tui.intervals import Intervals
 from sidelog.tui.widgets.errors import ErrorsPane
 from sidelog.tui.widgets.healthbar import HealthBar
 from sidelog.tui.widgets.stream import StreamView
@@ -87,7 +88,7 @@ def snapshot_app(make_settings: Callable[..., Settings], utc: None) -> SidelogAp
             await engine.stop()
 
     asyncio.run(prefill())
-    return SidelogApp(settings, clock=lambda: NOW, health_interval=3600)
+    return SidelogApp(settings, clock=lambda: NOW, intervals=Intervals(health=3600))
 
 
 async def settle(pilot: Pilot[Any]) -> None:

@@ -13,7 +13,7 @@ from sidelog.tui.screens.detail import EventDetailScreen
 from sidelog.tui.widgets.stream import StreamView
 from sidelog.tui.widgets.text_lines import TextLines
 from tests.conftest import send_lines, tcp_port
-from tests.tui.test_stream import StreamApp, wait_until
+from tests.tui.conftest import StreamApp, until
 
 EVENT: dict[str, Any] = {
     "message": "Payment 4200 cents failed: card_declined",
@@ -34,9 +34,9 @@ async def _open(engine: Engine, pilot: Any, app: StreamApp, event: dict[str, Any
     await send_lines(tcp_port(engine), json.dumps(event).encode() + b"\n")
     stream = app.query_one(StreamView)
     await stream.set_filter(EventFilter(categories=frozenset({event["category"]})))
-    await wait_until(pilot, lambda: len(stream.window) == 1)
+    await until(pilot, lambda: len(stream.window) == 1)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
+    await until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
     await pilot.pause()
     assert isinstance(app.screen, EventDetailScreen)
     return app.screen
@@ -91,16 +91,16 @@ async def test_filter_to_user_and_session_dismiss_with_a_result(engine: Engine) 
     async with app.run_test(size=(160, 40)) as pilot:
         await _open(engine, pilot, app, EVENT)
         await pilot.press("u")
-        await wait_until(pilot, lambda: app.detail_results == [{"user": "user_0042"}])
+        await until(pilot, lambda: app.detail_results == [{"user": "user_0042"}])
         assert not isinstance(app.screen, EventDetailScreen)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
+        await until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.detail_results[-1] == {"session": "sess_00007"})
+        await until(pilot, lambda: app.detail_results[-1] == {"session": "sess_00007"})
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
+        await until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.detail_results[-1] is None)
+        await until(pilot, lambda: app.detail_results[-1] is None)
 
 
 async def test_no_user_no_session_means_no_such_filter(engine: Engine) -> None:

@@ -16,12 +16,12 @@ from textual.drivers.headless_driver import HeadlessDriver
 
 from sidelog.engine import Engine
 from sidelog.filters import EventFilter
-from sidelog.tui.sanitize import is_safe, safe_text
+from sidelog.textsafe import is_safe, safe_text
 from sidelog.tui.screens.detail import EventDetailScreen
 from sidelog.tui.widgets.stream import StreamView
 from sidelog.tui.widgets.text_lines import TextLines
 from tests.conftest import send_lines, tcp_port
-from tests.tui.test_stream import StreamApp, wait_until
+from tests.tui.conftest import StreamApp, until
 
 HOSTILE_MESSAGES = [
     "[@click=app.quit]x[/]",
@@ -123,9 +123,9 @@ async def test_hostile_strings_render_literally_and_never_reach_the_terminal(eng
     async with app.run_test(headless=False, size=(200, 40)) as pilot:
         stream = app.query_one(StreamView)
         await stream.set_filter(EventFilter(categories=frozenset({"hostile"})))
-        await wait_until(pilot, lambda: len(stream.window) == len(HOSTILE_MESSAGES))
+        await until(pilot, lambda: len(stream.window) == len(HOSTILE_MESSAGES))
         await pilot.pause()
-        await wait_until(pilot, lambda: "FAKE" in _terminal_output())
+        await until(pilot, lambda: "FAKE" in _terminal_output())
 
         screen_lines = ["".join(s.text for s in stream.render_line(y)) for y in range(stream.size.height)]
         screen_text = "\n".join(screen_lines)
@@ -146,13 +146,13 @@ async def test_hostile_strings_render_literally_and_never_reach_the_terminal(eng
 
         # The detail view of the worst one: every field, details and userMessage.
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
+        await until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
         await pilot.pause()
         details = app.screen.query_one(TextLines)
         # JSON escapes C0 controls itself; bidi and C1 characters are left raw by JSON and sanitized here.
         assert any("\\u001b]0;KEY\\u0007" in line for line in details.lines)
         assert any("⟨U+202E⟩" in line for line in details.lines)
-        await wait_until(pilot, lambda: "saw ␛]0;UM␇ [red]this[/]" in _terminal_output())
+        await until(pilot, lambda: "saw ␛]0;UM␇ [red]this[/]" in _terminal_output())
         _assert_inert(_terminal_output())
         assert app.is_running
 
@@ -165,21 +165,19 @@ async def test_huge_message_and_huge_details_stay_responsive(engine: Engine) -> 
     async with app.run_test(size=(120, 30)) as pilot:
         stream = app.query_one(StreamView)
         await stream.set_filter(EventFilter(categories=frozenset({"huge"})))
-        await wait_until(pilot, lambda: len(stream.window) == 1)
+        await until(pilot, lambda: len(stream.window) == 1)
         await pilot.pause()
         row = "".join(s.text for s in stream.render_line(0))
         assert "MMMM" in row
         assert len(row) == stream.size.width
         started = time.perf_counter()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
+        await until(pilot, lambda: isinstance(app.screen, EventDetailScreen))
         await pilot.pause()
         details = app.screen.query_one(TextLines)
         assert len(details.lines) == 10_002  # braces + one line per key
         await pilot.press("end", "pagedown", "home")
         assert time.perf_counter() - started < 5.0
         await pilot.press("escape")
-        await wait_until(
-            pilot, lambda: app.screen is not None and not isinstance(app.screen, EventDetailScreen)
-        )
+        await until(pilot, lambda: app.screen is not None and not isinstance(app.screen, EventDetailScreen))
         assert app.detail_results == [None]

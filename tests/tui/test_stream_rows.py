@@ -6,7 +6,7 @@ import pytest
 from rich.style import Style
 
 from sidelog.events import Event
-from sidelog.tui.sanitize import is_safe
+from sidelog.textsafe import is_safe
 from sidelog.tui.widgets.stream_rows import COMPONENTS, KEEP_CHARS, fit, render_row, slim
 
 STYLES = {name: Style(color="red" if name == "error" else "blue") for name in COMPONENTS} | {

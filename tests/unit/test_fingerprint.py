@@ -140,3 +140,48 @@ def test_hostile_messages_are_linear(message: str) -> None:
     for _ in range(20):
         message_shape(message)
     assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("stack", "frame"),
+    [
+        (
+            'Exception in thread "main" java.lang.IllegalStateException: x\n'
+            "\tat java.base/java.util.Objects.requireNonNull(Native Method)\n"
+            "\tat com.acme.Cart.checkout(Cart.java:42)\n",
+            "Cart.java:com.acme.Cart.checkout",
+        ),
+        (
+            "System.InvalidOperationException: x\n   at Shop.Cart.Checkout(Int32 id) in /src/Cart.cs:line 42",
+            "/src/Cart.cs:Shop.Cart.Checkout",
+        ),
+        (
+            "panic: x\n\ngoroutine 1 [running]:\npanic({0x1, 0x2})\n\t/go/src/runtime/panic.go:914 +0x21f\n"
+            "main.(*Cart).Checkout(...)\n\t/src/cart.go:8\nmain.main()\n\t/src/main.go:12 +0x1d",
+            "/src/cart.go:main.(*Cart).Checkout",
+        ),
+        (
+            "main.charge\n\t/src/pay.go:42\nruntime.main\n\t/go/src/runtime/proc.go:250",
+            "/src/pay.go:main.charge",
+        ),
+    ],
+)
+def test_java_dotnet_and_go_top_frames(stack: str, frame: str) -> None:
+    """Stacks the log dialects bring in (see ``sidelog.dialects``) group by their top frame too."""
+    assert top_frame(stack) == frame
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        "\tat x(" + "a:" * 50_000 + ")",
+        "f(" * 50_000 + "\n\t" + "/x:" * 50_000,
+        "\tat a in " + ":line " * 50_000,
+    ],
+)
+def test_hostile_jvm_and_go_stacks_are_linear(stack: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    top_frame(stack)
+    assert time.perf_counter() - started < 0.5

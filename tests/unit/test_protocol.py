@@ -38,7 +38,9 @@ def only_rejection(data: bytes) -> Rejection:
     ("line", "reason"),
     [
         (b'{"message": "x"', "invalid JSON"),
-        (b"not json at all", "invalid JSON"),
+        (b"\x00\x01\x02 binary \xfe\xff", "invalid JSON"),
+        (b"not json \xff\xfe at all", "invalid JSON"),
+        (b"nul\x00inside", "invalid JSON"),
         (b'{"message": "x",}', "invalid JSON"),
         (b'"just a string"', "must be a JSON object or array, got a string"),
         (b"42", "must be a JSON object or array, got a number"),
@@ -275,11 +277,24 @@ def test_http_lines_are_sighted(line: bytes) -> None:
     assert items == [HttpSighting(1)]
 
 
-@pytest.mark.parametrize("line", [b"ERROR disk full", b"Error: boom", b"WARN low memory", b"Note: x"])
-def test_plain_text_log_lines_are_bad_input_not_http(line: bytes) -> None:
-    """``tail -f app.log | nc`` must not lose the whole connection at the first "Error: …"."""
-    rejection = only_rejection(line + b"\n")
-    assert rejection.reason.startswith("invalid JSON")
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        (b"ERROR disk full", "error"),
+        (b"Error: boom", "error"),
+        (b"WARN low memory", "warn"),
+        (b"Note: x", "info"),
+    ],
+)
+def test_plain_text_log_lines_are_text_events_not_http(line: bytes, level: str) -> None:
+    """``tail -f app.log | nc`` must not lose the whole connection at the first "Error: …",
+    and the lines are stored as text events at the level they state."""
+    items = decode_all(line + b"\n")
+    assert len(items) == 1, items
+    event = items[0]
+    assert isinstance(event, Event)
+    assert (event.message, event.level) == (line.decode(), level)
+    assert event.details == '{"dialect":"text"}'
 
 
 def test_sync_and_auth_lines() -> None:
@@ -304,7 +319,7 @@ def test_array_elements_are_validated_separately() -> None:
 
 
 def test_line_numbers_count_every_line() -> None:
-    items = decode_all(b'{"message":"a"}\nbad\n{"message":"b"}\n[1]\n')
+    items = decode_all(b'{"message":"a"}\nbad \xff\n{"message":"b"}\n[1]\n')
     rejections = [item for item in items if isinstance(item, Rejection)]
     assert [(r.line, r.index) for r in rejections] == [(2, None), (4, 0)]
 

@@ -61,7 +61,7 @@ def test_capacity_full_and_space_callback_at_half() -> None:
     woken: list[str] = []
     queue.put(events(12), None)  # put never refuses: the producer checks ``full``
     assert queue.full
-    assert not queue.has_room(1)
+    assert len(queue) == 12
     queue.when_space(lambda: woken.append("a"))
     queue.take(4)  # 8 left: above half
     assert woken == []
@@ -69,7 +69,7 @@ def test_capacity_full_and_space_callback_at_half() -> None:
     assert woken == ["a"]
     queue.take(10)
     assert woken == ["a"]  # called once
-    assert queue.has_room(10)
+    assert len(queue) == 0
     assert not queue.full
 
 

@@ -54,3 +54,32 @@ def test_burst_zero_disables_limits() -> None:
     limiter = RateLimiter(0, 30.0, FakeClock())
     assert all(limiter.allow("server", "api") for _ in range(100_000))
     assert limiter.take_reports() == []
+
+
+def test_a_source_varying_its_category_is_held_to_the_source_budget() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(3, 30.0, clock, source_burst=10)
+    allowed = sum(limiter.allow("server", f"category-{i}") for i in range(1_000))
+    assert allowed == 10
+    assert limiter.allow("client", "ui")  # another source keeps its own budget
+    clock.now += 30.0
+    assert RateLimitReport("server", "*", 990, 30.0) in limiter.take_reports()
+    assert limiter.allow("server", "category-x")  # a new window, a new budget
+
+
+def test_the_source_tier_defaults_to_five_category_bursts() -> None:
+    limiter = RateLimiter(2, 30.0, FakeClock())
+    assert limiter.source_burst == 10
+    assert sum(limiter.allow("api", str(i)) for i in range(100)) == 10
+
+
+def test_distinct_categories_beyond_the_cap_share_one_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(2, 30.0, clock, source_burst=0, max_keys=100)
+    for i in range(200_000):
+        limiter.allow("server", f"name-{i}")
+    assert limiter.tracked <= 101  # memory stays bounded whatever the flood
+    clock.now += 30.0
+    reports = limiter.take_reports()
+    assert RateLimitReport("server", "*other*", 200_000 - 100 - 2, 30.0) in reports
+    assert limiter.tracked == 0

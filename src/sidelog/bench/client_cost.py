@@ -1,6 +1,6 @@
 """Client call cost: ``EventLogger.event`` against stdlib ``logging`` (``sidelog bench``).
 
-The target (issue 4): ``event`` p50 ≤ 1 µs, p99 ≤ 10 µs, and at most 0.3× the cost of
+The target: ``event`` p50 ≤ 1 µs, p99 ≤ 10 µs, and at most 0.3× the cost of
 ``logger.info`` on a stdlib logger whose only handler is a ``NullHandler``, both
 measured in the same run on the same machine.
 """
@@ -15,8 +15,8 @@ import threading
 import time
 from collections.abc import Iterator
 
-from sidelog.client.config import ClientConfig
-from sidelog.client.logger import EventLogger
+from sidelog_client.config import ClientConfig
+from sidelog_client.logger import EventLogger
 
 _ROUNDS = 4
 

@@ -32,7 +32,7 @@ NAIVE_INDEXES = (
     ("by_source", "source"),
     ("by_user_unresolved", "user_id, resolved"),
 )
-"""The seed's six Convex indexes, one plain SQLite index each."""
+"""The six access paths (user, category, level, timestamp, source, unresolved by user), one index each."""
 
 _NAIVE_TABLE = (
     "CREATE TABLE events (id INTEGER PRIMARY KEY, event_uid TEXT, category TEXT NOT NULL, "

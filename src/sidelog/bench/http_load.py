@@ -1,4 +1,4 @@
-"""HTTP ingest throughput for ``sidelog bench``: the SPEC 11 mix POSTed in batches.
+"""HTTP ingest throughput for ``sidelog bench``: the benchmark mix (``workload.py``) POSTed in batches.
 
 Bodies are built before the clock starts, so the figure measures sidelog (parsing,
 validation, queueing, committing), not the load generator's JSON encoding. Each

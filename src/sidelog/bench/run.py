@@ -2,7 +2,7 @@
 
 Method (printed with the results so a reader can judge them):
 
-1. A store pre-filled with ``--prefill`` events of the SPEC 11 mix, built once and
+1. A store pre-filled with ``--prefill`` events of the benchmark mix (``workload.py``), built once and
    cached (``--dir``, default a folder under the system temp directory): one copy in
    sidelog's schema, one in a *naive* schema with one plain index per seed access path.
 2. Throughput: a real ``sidelog serve`` subprocess (rate limits off) on a copy of the
@@ -76,7 +76,7 @@ def run_bench(args: argparse.Namespace) -> int:
 def _measure(args: argparse.Namespace, cache: Path, work: Path, log: Any) -> dict[str, Any]:
     log(f"prefill: {args.prefill:,} events (cached in {cache})")
     sidelog_db, naive_db = ensure_prefill(cache, args.prefill, log)
-    log(f"encoding {args.events:,} events of the SPEC 11 mix")
+    log(f"encoding {args.events:,} events of the benchmark mix (``workload.py``)")
     rows, lines = bench_rows(args.events, first_id=args.prefill + 1_000_000)
 
     log("throughput: sidelog serve over TCP")

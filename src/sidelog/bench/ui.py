@@ -4,7 +4,9 @@ The real ``SidelogApp`` runs under ``App.run_test`` with a driver that says it i
 terminal and throws the output away, so every frame is composed and encoded exactly
 as for a user; only the bytes go nowhere. Load comes from a child process over TCP
 (it must not share the UI's core or loop). Each phase starts from its own fresh copy
-of the cached prefill. Measured:
+of the cached prefill. Everything is measured from outside the widgets: the frames the
+app writes and the stream's public state when each went out (``ui_driver.FrameClock``).
+Measured:
 
 - first paint: app start (engine open included) to the first stream rows drawn;
 - filter change: setting the filter to its rows on screen (median and worst of several);

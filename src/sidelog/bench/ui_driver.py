@@ -1,18 +1,25 @@
 """Driving the real app for ``sidelog bench --ui`` (the Textual half of that command).
 
-``sidelog.bench.ui`` owns the database, the load processes and the report;
-this module owns everything that touches Textual, so nothing outside ``sidelog.tui``
-imports it. Keys are posted to the app exactly as a terminal driver posts them, and
-"on screen" means the first frame written to the driver after the stream drew the
-changed row.
+``sidelog.bench.ui`` owns the database, the load processes and the report; this module
+owns everything that touches Textual, so nothing outside ``sidelog.tui`` imports it.
+Keys are posted to the app exactly as a terminal driver posts them.
+
+Everything is measured from outside the widgets. The app writes its frames to
+``FrameClock``, a driver that throws the bytes away but notes, for each write, when it
+happened, whether it drew stream rows (their ``HH:MM:SS`` column), and what the stream
+held at that moment through its public API (``StreamView.cursor_event``, ``filter``,
+``pager.holding``). "On screen" is the first write after the action that drew stream
+rows while the stream already held the expected state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from textual import events
@@ -24,13 +31,17 @@ from sidelog.config import Settings
 from sidelog.engine import Engine, Subscription
 from sidelog.events import Event
 from sidelog.filters import EMPTY_FILTER, EventFilter
-from sidelog.pipeline.batcher import CommittedBatch
+from sidelog.tui.intervals import Intervals
+from sidelog.tui.live import LiveFeed
 from sidelog.tui.widgets.stream import StreamView
 
 if TYPE_CHECKING:
     from sidelog.tui.app import SidelogApp
 
 Record = Callable[[str, "float | int | None"], None]
+
+_ROW_TIME = re.compile(r"\d\d:\d\d:\d\d")
+"""A stream row's time column: nothing else on the main screen writes a clock time."""
 
 
 class LoadProcess(Protocol):
@@ -44,7 +55,7 @@ class LoadProcess(Protocol):
 
 
 class UiPlan(Protocol):
-    """What to measure and how to make load (supplied by ``commands.bench_ui``)."""
+    """What to measure and how to make load (supplied by ``sidelog.bench.ui``)."""
 
     ingest_events: int
     load_rate: int
@@ -63,11 +74,41 @@ class UiPlan(Protocol):
         """Median, p95 and max of ``samples``."""
 
 
-class FrameClock(HeadlessDriver):
-    """A driver that claims to be a terminal (so Textual encodes every frame) and keeps
-    only the time of each write."""
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the stream held when a frame went out (read through its public API)."""
 
-    writes: list[float] = []
+    cursor: Event | None = None
+    """The highlighted event (``None``: no rows, or no stream yet)."""
+    filter: EventFilter | None = None
+    holding: bool = True
+    """A load was replacing the window (its rows were not the new ones yet)."""
+
+
+class StreamProbe:
+    """Reads the app's stream, once it is mounted, for ``FrameClock``."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self._app = app
+        self._stream: StreamView | None = None
+
+    def __call__(self) -> Shown:
+        """The stream's state now."""
+        stream = self._stream
+        if stream is None:
+            found = self._app.query(StreamView)
+            if not found:
+                return Shown()
+            stream = self._stream = found.first()
+        return Shown(stream.cursor_event, stream.filter, stream.pager.holding)
+
+
+class FrameClock(HeadlessDriver):
+    """A driver that claims to be a terminal (so Textual encodes every frame), discards the
+    output and notes when each write happened, whether it drew stream rows, and ``probe()``."""
+
+    writes: list[tuple[float, bool, Shown]] = []
+    probe: Callable[[], Shown] = Shown
 
     @property
     def is_headless(self) -> bool:
@@ -75,19 +116,23 @@ class FrameClock(HeadlessDriver):
         return False
 
     def write(self, data: str) -> None:
-        """Note when a frame went out; discard it."""
-        FrameClock.writes.append(time.perf_counter())
+        """Note when a frame went out and what it showed; discard it."""
+        FrameClock.writes.append(
+            (time.perf_counter(), _ROW_TIME.search(data) is not None, FrameClock.probe())
+        )
         if len(FrameClock.writes) > 10_000:
             del FrameClock.writes[:5_000]
 
     @classmethod
-    def first_after(cls, moment: float) -> float | None:
-        """When the first write at or after ``moment`` happened, if any yet."""
+    def first_showing(cls, moment: float, shows: Callable[[Shown], bool]) -> float | None:
+        """When the first write at or after ``moment`` drew stream rows (or the stream has
+        none) while ``shows`` held for the stream, if any write did yet."""
         found = None
-        for stamp in reversed(cls.writes):
+        for stamp, rows, shown in reversed(cls.writes):
             if stamp < moment:
                 break
-            found = stamp
+            if (rows or shown.cursor is None) and shows(shown):
+                found = stamp
         return found
 
 
@@ -99,29 +144,34 @@ async def _until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         await asyncio.sleep(0.001)
 
 
-async def _frame_after(moment: float) -> float:
-    await _until(lambda: FrameClock.first_after(moment) is not None)
-    frame = FrameClock.first_after(moment)
+async def _on_screen(moment: float, shows: Callable[[Shown], bool]) -> float:
+    """When the first frame after ``moment`` showed what ``shows`` expects."""
+    await _until(lambda: FrameClock.first_showing(moment, shows) is not None)
+    frame = FrameClock.first_showing(moment, shows)
     assert frame is not None
     return frame
 
 
-def _reloaded(stream: StreamView, flt: EventFilter, moment: float) -> Callable[[], bool]:
-    def check() -> bool:
-        return stream.loaded_filter == flt and stream.loaded_at > moment
+def _has_rows(shown: Shown) -> bool:
+    return shown.cursor is not None and not shown.holding
+
+
+def _reloaded(flt: EventFilter) -> Callable[[Shown], bool]:
+    def check(shown: Shown) -> bool:
+        return shown.filter == flt and not shown.holding
 
     return check
 
 
-def _cursor_moved(stream: StreamView, before: Event | None, pressed: float) -> Callable[[], bool]:
-    def check() -> bool:
-        return stream.cursor_event is not before and stream.painted_cursor_at > pressed
+def _moved_from(before: Event | None) -> Callable[[Shown], bool]:
+    def check(shown: Shown) -> bool:
+        return shown.cursor is not before
 
     return check
 
 
 class StreamOnlyApp(App[None]):
-    """The stream alone over its own engine, fed like the real app (coalesced at 30 Hz).
+    """The stream alone over its own engine, fed like the real app (one ``LiveFeed``).
 
     Measured beside ``SidelogApp`` so the stream's cost can be told apart from the
     other panes' (errors, health, sidebar).
@@ -139,9 +189,9 @@ class StreamOnlyApp(App[None]):
 
     async def on_mount(self) -> None:
         """Start the engine, mount the stream, follow live events."""
-        from sidelog.commands.serve import start_engine
+        from sidelog.server import start_server
 
-        self.engine = await start_engine(self.settings)
+        self.engine = (await start_server(self.settings)).engine
         self._subscription = self.engine.subscribe(maxsize=4096)
         stream = StreamView(self.engine, id="stream")
         await self.mount(stream)
@@ -151,14 +201,9 @@ class StreamOnlyApp(App[None]):
         self.ready.set()
 
     async def _follow(self, subscription: Subscription, stream: StreamView) -> None:
-        while True:
-            batches = [await subscription.get()]
-            await asyncio.sleep(1 / 30)
-            while (more := subscription.get_nowait()) is not None:
-                batches.append(more)
-            stored = [event for batch in batches for event in batch.stored]
-            live_only = [event for batch in batches for event in batch.live_only]
-            stream.add_batch(CommittedBatch(stored=stored, live_only=live_only))
+        intervals = Intervals()  # the app's defaults
+        async for batch in LiveFeed(subscription, frame=intervals.frame, flood_frame=intervals.flood_frame):
+            stream.add_batch(batch)
 
     def watch_flt(self, flt: EventFilter) -> None:
         """Reload the stream under the new filter."""
@@ -175,9 +220,10 @@ class StreamOnlyApp(App[None]):
 def _app(settings: Settings, stream_only: bool) -> SidelogApp | StreamOnlyApp:
     from sidelog.tui.app import SidelogApp
 
-    FrameClock.writes = []
     app: SidelogApp | StreamOnlyApp = StreamOnlyApp(settings) if stream_only else SidelogApp(settings)
     app.driver_class = FrameClock
+    FrameClock.writes = []
+    FrameClock.probe = StreamProbe(app)
     return app
 
 
@@ -187,14 +233,14 @@ async def ingest_with_ui(
     """Start the app over ``settings``, flood it once while it follows, and stop it.
 
     Returns events/s and this process's CPU microseconds per event. Each run gets a
-    fresh app, so runs can alternate with the engine alone (``commands.bench_ui``) and
+    fresh app, so runs can alternate with the engine alone (``sidelog.bench.ui``) and
     both sides see the same machine.
     """
     app = _app(settings, stream_only)
     async with app.run_test(headless=False, size=plan.screen):
         await _until(app.ready.is_set)
         stream = app.query_one(StreamView)
-        await _until(lambda: stream.painted_at > 0 and stream.loaded_filter is not None)
+        await _on_screen(0.0, _has_rows)
         engine = app.engine
         assert engine is not None
         app.post_message(events.Key("end", None))
@@ -227,8 +273,7 @@ async def run_ui_steps(
         await _until(app.ready.is_set)
         record("engine_ready_ms", (time.perf_counter() - started) * 1000)
         stream = app.query_one(StreamView)
-        await _until(lambda: stream.painted_at > 0 and stream.loaded_filter is not None)
-        record("first_paint_ms", (await _frame_after(stream.painted_at) - started) * 1000)
+        record("first_paint_ms", (await _on_screen(started, _has_rows) - started) * 1000)
         engine = app.engine
         assert engine is not None
         port = plan.port(engine)
@@ -253,9 +298,7 @@ async def run_ui_steps(
             await asyncio.sleep(0.3)
             moment = time.perf_counter()
             app.flt = flt
-            await _until(_reloaded(stream, flt, moment))
-            await _until(lambda: stream.painted_at > stream.loaded_at)
-            timings.append((await _frame_after(stream.painted_at) - moment) * 1000)
+            timings.append((await _on_screen(moment, _reloaded(flt)) - moment) * 1000)
             record(f"filter_change_{n}_ms", timings[-1])
         median, _, worst = plan.summary(timings)
         record("filter_change_ms", worst)
@@ -271,9 +314,7 @@ async def run_ui_steps(
         presses = 0
         moment = time.perf_counter()
         while (current := stream.cursor_event) is not None and (current.id or 0) > target and presses < 2000:
-            pressed = press("pageup")
-            await _until(_cursor_moved(stream, current, pressed))
-            await _frame_after(stream.painted_cursor_at)
+            await _on_screen(press("pageup"), _moved_from(current))
             presses += 1
         record("page_back_10k_ms", (time.perf_counter() - moment) * 1000)
         record("page_back_keys", presses)
@@ -290,10 +331,9 @@ async def run_ui_steps(
         await asyncio.sleep(0.1)
         samples = []
         for n in range(plan.key_samples):
-            before_event = stream.cursor_event
+            before = stream.cursor_event
             pressed = press("down" if n % 2 == 0 else "up")
-            await _until(_cursor_moved(stream, before_event, pressed))
-            samples.append((await _frame_after(stream.painted_cursor_at) - pressed) * 1000)
+            samples.append((await _on_screen(pressed, _moved_from(before)) - pressed) * 1000)
             await asyncio.sleep(0.05)
         p50, p95, worst = plan.summary(samples)
         record("key_to_screen_p50_ms", p50)
@@ -303,4 +343,4 @@ async def run_ui_steps(
         record("load_achieved_eps", outcome["sent"] / outcome["seconds"])
 
 
-__all__ = ["FrameClock", "StreamOnlyApp", "ingest_with_ui", "run_ui_steps"]
+__all__ = ["FrameClock", "Shown", "StreamOnlyApp", "StreamProbe", "ingest_with_ui", "run_ui_steps"]

@@ -1,4 +1,4 @@
-"""``sidelog demo``: realistic traffic (the SPEC 11 mix) at a steady rate."""
+"""``sidelog demo``: realistic traffic (the benchmark mix of ``workload.py``) at a steady rate."""
 
 from __future__ import annotations
 

@@ -23,12 +23,12 @@ from urllib.parse import quote
 import orjson
 
 from sidelog.commands.common import CommandError
-from sidelog.commands.textsafe import json_safe, safe_text
 from sidelog.config import Settings
 from sidelog.filters import EventFilter
 from sidelog.store.models import event_from_row
 from sidelog.store.reader import filter_sql
 from sidelog.store.schema import EVENT_COLUMN_NAMES
+from sidelog.textsafe import json_safe, safe_text
 
 PAGE = 5000
 _BAR_WIDTH = 30
@@ -101,18 +101,48 @@ def _write_jsonl(rows: Iterator[tuple[Any, ...]], out: TextIO, tick: Any) -> int
     return count
 
 
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is a formula to Excel, LibreOffice and Sheets."""
+
+
+def inert_cell(value: str) -> str:
+    """A text cell a spreadsheet shows as text: formula-leading values get a ``'`` prefix.
+
+    Event text comes from apps and web pages; ``=HYPERLINK(…)`` in a message must not
+    become a live link (or a command) when someone opens the export.
+    """
+    return "'" + value if value.startswith(_FORMULA_LEADS) else value
+
+
 def _write_csv(rows: Iterator[tuple[Any, ...]], out: TextIO, tick: Any, for_terminal: bool) -> int:
     writer = csv.writer(out)
     writer.writerow(EVENT_COLUMN_NAMES)
     count = 0
     for row in rows:
-        if for_terminal:
-            row = tuple(safe_text(value) if isinstance(value, str) else value for value in row)
+        row = tuple(
+            inert_cell(safe_text(value) if for_terminal else value) if isinstance(value, str) else value
+            for value in row
+        )
         writer.writerow(row)
         count += 1
         if count % 1000 == 0:
             tick(count)
     return count
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_output(output: Path, db: Path) -> None:
+    """Refuse to overwrite the database, its WAL/SHM/lock files, or any other SQLite file."""
+    store_files = [db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", ".lock"))]
+    for store_file in store_files:
+        with contextlib.suppress(OSError):
+            if output.resolve() == store_file.resolve() or output.samefile(store_file):
+                raise CommandError(f"refusing to write the export over the store file {store_file}")
+    with contextlib.suppress(OSError), open(output, "rb") as existing:
+        if existing.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC:
+            raise CommandError(f"refusing to overwrite {output}: it is a SQLite database")
 
 
 def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[str, str]]) -> int:
@@ -133,6 +163,7 @@ def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[
     try:
         with contextlib.ExitStack() as stack:
             if output and output != "-":
+                check_output(Path(output), settings.db)
                 try:
                     out: TextIO = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
                 except OSError as exc:

@@ -67,7 +67,8 @@ def send_events(endpoint: Endpoint, events: list[dict[str, Any]], timeout: float
     acks = [reply for reply in replies if "ok" in reply]
     if not acks:
         raise CommandError(f"{endpoint} closed the connection without an acknowledgement")
-    return acks[-1]
+    ack: dict[str, Any] = acks[-1]
+    return ack
 
 
 def run_send(message: str, *, to: str | None, **fields: str | None) -> str:

@@ -19,9 +19,9 @@ from typing import Any, TextIO
 import orjson
 
 from sidelog.commands.common import CommandError, command_address
-from sidelog.commands.textsafe import json_safe, safe_text
 from sidelog.config import Endpoint
 from sidelog.filters import EventFilter
+from sidelog.textsafe import json_safe, safe_text
 
 DEFAULT_HTTP_ADDRESS = "127.0.0.1:7412"
 _COLORS = {"debug": "\x1b[2m", "info": "\x1b[36m", "warn": "\x1b[33m", "error": "\x1b[1;31m"}

@@ -1,4 +1,4 @@
-"""The HTTP API (SPEC section 5) on aiohttp, on the engine's own event loop.
+"""The HTTP API (README "HTTP API") on aiohttp, on the engine's own event loop.
 
 This module builds the application and owns its lifecycle; the routes live in
 ``http_routes`` and ``http_stream``, the request checks in ``http_security``, body
@@ -7,7 +7,9 @@ handling in ``http_body``. Two middlewares wrap every route, known or not:
 * ``_json_errors`` turns every refusal into ``{"error": reason}`` with its status,
   including aiohttp's own 404/405;
 * ``_guard`` checks ``Host``, ``Origin`` and (on a remote bind) the bearer token
-  before any handler runs or any body is read, and answers CORS preflights.
+  before any handler runs or any body is read, and answers CORS preflights; on the
+  routes that change state (``http_routes.STATE_CHANGING``) it also requires a JSON
+  body and refuses cross-site browser requests (``http_security.check_state_change``).
 
 An ``on_response_prepare`` hook adds the CORS headers for an allowed origin to every
 answer, streams included, and ``nosniff`` so no answer is ever run as a script.
@@ -15,25 +17,41 @@ answer, streams included, and ``nosniff`` so no answer is ever run as a script.
 
 from __future__ import annotations
 
-import logging
-import os
-import secrets
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from sidelog.engine import Engine
-from sidelog.ingest.http_routes import ENGINE, SCRIPT, add_routes, json_response
-from sidelog.ingest.http_security import ALLOWED_METHODS, AccessPolicy, ApiError, preflight_headers
+from sidelog.errors import StartupError, startup_reason
+from sidelog.ingest.accept import (
+    HTTP_RESERVE,
+    Acceptor,
+    ConnectionCap,
+    bind_sockets,
+    default_max_connections,
+    http_refusal,
+    socket_address,
+)
+from sidelog.ingest.http_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S
+from sidelog.ingest.http_routes import ENGINE, SCRIPT, STATE_CHANGING, TOKEN, add_routes, json_response
+from sidelog.ingest.http_security import (
+    ALLOWED_METHODS,
+    AccessPolicy,
+    ApiError,
+    check_state_change,
+    preflight_headers,
+)
 from sidelog.ingest.http_stream import STREAM_OPTIONS, STREAMS, StreamClient, StreamOptions, stream
-from sidelog.ingest.tcp import StartupError, startup_reason
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from sidelog.config import Settings
+    from sidelog.ingest.sink import EngineAPI
 
-SCRIPT_PATH = Path(__file__).resolve().parent.parent / "client" / "sidelog.js"
+__all__ = ["HttpListener", "HttpOptions", "build_app", "start_http_server"]
+
+SCRIPT_PATH = Path(__file__).resolve().parent.parent / "static" / "sidelog.js"
 """The JavaScript client served at ``/sidelog.js`` (shipped inside the package)."""
 
 POLICY: web.AppKey[AccessPolicy] = web.AppKey("sidelog_policy", AccessPolicy)
@@ -41,7 +59,7 @@ CORS_ORIGIN: web.RequestKey[str] = web.RequestKey("sidelog_cors_origin", str)
 
 _ROUTE_HINT = (
     "routes: POST/GET /v1/events, GET /v1/errors, POST /v1/errors/{fingerprint}/resolve|reopen, "
-    "GET /v1/health, GET /v1/stream, GET /sidelog.js"
+    "POST /v1/prune, GET /v1/health, GET /v1/stream, GET /sidelog.js"
 )
 
 
@@ -53,6 +71,8 @@ class HttpOptions:
     """An idle connection, or one that never sends a request, is closed after this."""
     shutdown_timeout_s: float = 3.0
     """How long ``stop`` waits for requests in flight."""
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    """How long a request body may take to arrive (then 408 and the connection closes)."""
     stream: StreamOptions = field(default_factory=StreamOptions)
 
 
@@ -69,7 +89,7 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
         return await handler(request)
     except ApiError as exc:
         response = _error(exc.status, exc.reason, exc.headers)
-        if exc.status == 413:
+        if exc.status in (408, 413):
             response.force_close()  # the unread rest of the body must not be parsed as a request
         return response
     except web.HTTPException as exc:
@@ -88,9 +108,9 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 def _check_access(request: web.Request) -> str | None:
-    """Token, Host and Origin checks; returns the (allowed) Origin, if any."""
+    """Token, Host, Origin (and state-change) checks; returns the (allowed) Origin, if any."""
     policy = request.app[POLICY]
-    token = request.app[ENGINE].token
+    token = request.app[TOKEN]
     authorization = request.headers.get("Authorization")
     if request.method != "OPTIONS" and request.path != "/sidelog.js":
         peer = request.transport.get_extra_info("peername") if request.transport else None
@@ -100,6 +120,8 @@ def _check_access(request: web.Request) -> str | None:
         policy.check_host(request.headers.get("Host"))
     origin = request.headers.get("Origin")
     policy.check_origin(origin)
+    if request.method == "POST" and request.match_info.handler in STATE_CHANGING:
+        check_state_change(request.headers, f"POST {request.path[:120]}")
     return origin
 
 
@@ -120,7 +142,7 @@ async def _expect_continue(request: web.Request) -> web.StreamResponse | None:
     """
     try:
         _check_access(request)
-        limit = request.app[ENGINE].settings.max_line_bytes
+        limit = request.app[ENGINE].limits.max_line_bytes
         if request.content_length is not None and request.content_length > limit:
             raise ApiError(413, f"body larger than {limit} bytes (SIDELOG_MAX_LINE_BYTES)")
         if request.headers.get("Expect", "").lower() != "100-continue":
@@ -159,14 +181,20 @@ async def _response_headers(request: web.Request, response: web.StreamResponse) 
 # ---------------------------------------------------------------- application
 
 
-def build_app(engine: Engine, options: HttpOptions | None = None) -> web.Application:
-    """The aiohttp application for ``engine`` (not yet listening)."""
+def build_app(
+    api: EngineAPI, settings: Settings, options: HttpOptions | None = None, *, token: str | None = None
+) -> web.Application:
+    """The aiohttp application over ``api`` (not yet listening).
+
+    ``token`` is what a remote client's ``Authorization: Bearer`` must carry; on a
+    loopback bind it is optional (it then also stands in for the ``Host`` check).
+    """
     options = options or HttpOptions()
-    settings = engine.settings
     endpoint = settings.http_endpoint
     bind_host = endpoint.host if endpoint is not None else "127.0.0.1"
     app = web.Application(middlewares=[_json_errors, _guard])
-    app[ENGINE] = engine
+    app[ENGINE] = api
+    app[TOKEN] = token
     app[POLICY] = AccessPolicy.build(
         bind_host=bind_host,
         allowed_hosts=settings.allowed_hosts,
@@ -175,98 +203,106 @@ def build_app(engine: Engine, options: HttpOptions | None = None) -> web.Applica
     )
     app[SCRIPT] = SCRIPT_PATH.read_bytes()
     app[STREAM_OPTIONS] = options.stream
+    app[BODY_TIMEOUT] = options.body_timeout_s
     streams: set[StreamClient] = set()
     app[STREAMS] = streams
     add_routes(app, _expect_continue)
     app.router.add_get("/v1/stream", stream, allow_head=False)
+    from sidelog.ingest import http_otlp, http_sentry  # Sentry and OTLP receivers (README)
+
+    http_sentry.register(app, api, settings, _expect_continue)
+    http_otlp.register(app, api, settings, _expect_continue)
     app.on_response_prepare.append(_response_headers)
     return app
 
 
-async def start_http_server(engine: Engine, options: HttpOptions | None = None) -> None:
-    """Listen on ``settings.http`` and register the endpoint with the engine.
+class HttpListener:
+    """The bound HTTP API (a ``sidelog.ingest.sink.Listener``)."""
 
-    Port 0 picks a free port (the real one is in ``engine.endpoints``). A
-    non-loopback bind makes sure a token exists first (see ``ensure_token``).
-    Raises ``StartupError`` with a one-line reason when the address cannot be bound.
-    """
-    endpoint = engine.settings.http_endpoint
-    if endpoint is None:
-        return
-    options = options or HttpOptions()
-    if not endpoint.is_loopback:
-        ensure_token(engine)
-    app = build_app(engine, options)
-    runner = web.AppRunner(
-        app,
-        handle_signals=False,
-        access_log=None,
-        keepalive_timeout=options.keepalive_timeout_s,
-        auto_decompress=False,
-        shutdown_timeout=options.shutdown_timeout_s,
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, endpoint.host, endpoint.port, backlog=1024, reuse_address=True)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise StartupError(f"cannot listen on http {endpoint}: {startup_reason(exc)}") from None
-    host, port = runner.addresses[0][:2]
-    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    kind = "http"
 
-    streams: set[StreamClient] = app[STREAMS]
+    def __init__(
+        self, address: str, runner: web.AppRunner, streams: set[StreamClient], acceptors: list[Acceptor]
+    ) -> None:
+        self.address = address
+        self._runner = runner
+        self._streams = streams
+        self._acceptors = acceptors
 
-    async def close() -> None:
-        for client in list(streams):
+    async def close(self) -> None:
+        """Stop accepting, end the live streams and let requests in flight finish (bounded)."""
+        for acceptor in self._acceptors:
+            acceptor.close()
+        for client in list(self._streams):
             client.close()
-        await runner.cleanup()
+        await self._runner.cleanup()
 
-    engine.add_server("http", address, None, close)
-
-
-# ---------------------------------------------------------------------- token
+    async def wait_closed(self) -> None:
+        """Nothing left to wait for: ``close`` already released the sockets."""
 
 
-def token_path(engine: Engine) -> Path:
-    """Where the generated remote-access token is kept: ``token`` beside the database."""
-    return engine.settings.db.parent / "token"
+async def start_http_server(
+    api: EngineAPI,
+    settings: Settings,
+    *,
+    token: str | None = None,
+    options: HttpOptions | None = None,
+    cap: ConnectionCap | None = None,
+) -> HttpListener:
+    """Listen on ``settings.http`` (port 0 picks a free port: see ``HttpListener.address``).
 
+    The sockets are created and bound here, and the address is read from them, so
+    a start-up that runs out of file descriptors (a connection flood) fails with a
+    one-line ``StartupError`` instead of an aiohttp site listening nowhere.
 
-def ensure_token(engine: Engine) -> Path | None:
-    """Make sure ``engine.token`` is set for a non-loopback bind; return the token file.
-
-    A configured ``SIDELOG_TOKEN`` wins (returns ``None``: nothing to point at).
-    Otherwise the token is read from, or generated into, a 0600 file beside the
-    database, so it survives restarts and only this user can read it. Callers
-    print the returned path so the user knows where to find it. Idempotent.
+    Connections are accepted by ``sidelog.ingest.accept`` rather than an aiohttp site:
+    within ``cap`` (shared with the sockets; ``sidelog.server`` makes it) plus
+    ``HTTP_RESERVE``, so ``GET /v1/health`` answers while socket clients hold every
+    slot. An idle connection, or one that never finishes its request, is closed after
+    ``keepalive_timeout_s``, so none holds a slot for long.
     """
-    if engine.settings.token:
-        engine.token = engine.settings.token
-        return None
-    path = token_path(engine)
-    if engine.token is None:
-        try:
-            engine.token = _read_or_create_token(path)
-        except OSError as exc:
-            raise StartupError(f"cannot create the token file {path}: {startup_reason(exc)}") from None
-    return path
-
-
-def _read_or_create_token(path: Path) -> str:
+    endpoint = settings.http_endpoint
+    if endpoint is None:
+        raise StartupError("the HTTP endpoint is off (SIDELOG_HTTP=off)")
+    options = options or HttpOptions()
+    cap = cap or ConnectionCap(settings.max_connections or default_max_connections())
+    sockets = await bind_sockets("http", endpoint)
+    address = socket_address(sockets[0])
+    runner: web.AppRunner | None = None
+    acceptors: list[Acceptor] = []
     try:
-        info = path.stat()
-    except FileNotFoundError:
-        token = secrets.token_urlsafe(32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(token + "\n")
-        log.info("generated a remote-access token in %s", path)
-        return token
-    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        os.chmod(path, 0o600)
-    token = path.read_text().strip()
-    if not token:
-        raise StartupError(f"the token file {path} is empty; delete it to generate a new token")
-    return token
+        app = build_app(api, settings, options, token=token)  # reads sidelog.js: a descriptor too
+        runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            keepalive_timeout=options.keepalive_timeout_s,
+            auto_decompress=False,
+            shutdown_timeout=options.shutdown_timeout_s,
+        )
+        await runner.setup()
+        server = runner.server
+        assert server is not None  # set by setup()
+        for sock in sockets:
+            acceptor = Acceptor(
+                sock,
+                server,
+                cap,
+                api.counters,
+                name=f"http {address}",
+                refusal=http_refusal(cap),
+                reserve=HTTP_RESERVE,
+            )
+            acceptor.start()
+            acceptors.append(acceptor)
+    except BaseException as exc:
+        for acceptor in acceptors:
+            acceptor.close()
+        if runner is not None:
+            await runner.cleanup()
+        for sock in sockets:
+            sock.close()
+        if isinstance(exc, OSError):
+            raise StartupError(f"cannot listen on http {endpoint}: {startup_reason(exc)}") from None
+        raise
+    return HttpListener(address, runner, app[STREAMS], acceptors)

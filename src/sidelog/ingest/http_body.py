@@ -3,18 +3,23 @@
 The limit (``max_line_bytes``, 1 MiB by default) holds before anything is buffered:
 a declared ``Content-Length`` over it is refused without reading, a chunked body is
 refused as soon as the running total passes it, and a compressed body is inflated
-with ``max_length`` so a gzip bomb costs at most one limit of memory. Decoding reuses
+with ``max_length`` so a gzip bomb costs at most one limit of memory. A body must
+also arrive within ``BODY_TIMEOUT`` (30 s unless the app says otherwise): aiohttp's
+idle timeout only covers connections between requests, so a client trickling a body
+would otherwise hold its connection, and a slot of the connection cap, for ever. Decoding reuses
 the socket protocol's pure functions, so HTTP and TCP accept exactly the same events.
 """
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from sidelog.events import Event, EventError, Limits, parse_event
+from sidelog.dialects import Recognised, recognise_text, text_line
+from sidelog.events import Event, EventError, Limits, parse_event, parse_recognised
 from sidelog.ingest.http_security import ApiError
 from sidelog.ingest.protocol import decode_array, decode_json
 
@@ -26,6 +31,10 @@ PLAIN_TYPES = frozenset({"text/plain", "application/octet-stream"})
 """``text/plain`` is what ``navigator.sendBeacon(string)`` sends (the Origin check has
 already refused it from pages that are not allowed); ``application/octet-stream`` is
 what many HTTP libraries send for raw bytes."""
+
+BODY_TIMEOUT: web.AppKey[float] = web.AppKey("sidelog_body_timeout", float)
+"""Seconds a request body may take to arrive (``HttpOptions.body_timeout_s``)."""
+DEFAULT_BODY_TIMEOUT_S = 30.0
 
 MAX_REJECTIONS_LISTED = 100
 """Rejections listed in one answer; ``rejectedCount`` always has the full number."""
@@ -65,10 +74,15 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     if declared is not None and declared > limit:
         raise _too_large(limit)
     buf = bytearray()
-    async for chunk in request.content.iter_chunked(_CHUNK):
-        buf += chunk
-        if len(buf) > limit:
-            raise _too_large(limit)
+    seconds = request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.content.iter_chunked(_CHUNK):
+                buf += chunk
+                if len(buf) > limit:
+                    raise _too_large(limit)
+    except TimeoutError:
+        raise ApiError(408, f"the request body did not arrive within {seconds:g} s") from None
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     if encoding in ("", "identity"):
         return bytes(buf)
@@ -107,8 +121,21 @@ class Decoded:
     """``(index, reason)``: array index, or line index (0-based) for NDJSON."""
 
 
-def decode_events(raw: bytes, kind: str, *, source: str, received_at: int, limits: Limits) -> Decoded:
-    """Decode one object, an array, or NDJSON; a body that is not JSON at all is a 400."""
+def decode_events(
+    raw: bytes,
+    kind: str,
+    *,
+    source: str,
+    received_at: int,
+    limits: Limits,
+    dialect_counts: dict[str, int] | None = None,
+) -> Decoded:
+    """Decode one object, an array, or NDJSON; a body that is not JSON at all is a 400.
+
+    Objects in a logger's dialect (pino, structlog…) are recognised like on the socket,
+    and so are plain-text lines of an NDJSON or ``text/plain`` body (``sidelog.dialects``);
+    ``dialect_counts`` counts what each dialect brought in.
+    """
     if raw.startswith(_BOM):
         raw = raw[3:]
     text = raw.strip()
@@ -123,9 +150,9 @@ def decode_events(raw: bytes, kind: str, *, source: str, received_at: int, limit
                 raise ApiError(400, str(exc)) from None
         else:
             if isinstance(doc, dict):
-                _one(doc, 0, result, source, received_at, limits)
+                _one(doc, 0, result, source, received_at, limits, dialect_counts)
             elif isinstance(doc, list):
-                for item in decode_array(doc, source, received_at, limits, 1):
+                for item in decode_array(doc, source, received_at, limits, 1, dialect_counts):
                     if isinstance(item, Event):
                         result.events.append(item)
                     else:
@@ -140,15 +167,42 @@ def decode_events(raw: bytes, kind: str, *, source: str, received_at: int, limit
         try:
             doc = decode_json(line)
         except EventError as exc:
-            result.rejected.append((index, str(exc)))
+            readable = text_line(line)
+            if readable is None:
+                result.rejected.append((index, str(exc)))
+                continue
+            outcome = recognise_text(readable)
+            if not isinstance(outcome, Recognised):
+                result.rejected.append((index, str(exc)))
+                continue
+            try:
+                result.events.append(parse_recognised(outcome, source, received_at, limits, dialect_counts))
+            except EventError as text_exc:
+                result.rejected.append((index, str(text_exc)))
             continue
-        _one(doc, index, result, source, received_at, limits)
+        _one(doc, index, result, source, received_at, limits, dialect_counts)
     return result
 
 
-def _one(doc: object, index: int, result: Decoded, source: str, received_at: int, limits: Limits) -> None:
+def _one(
+    doc: object,
+    index: int,
+    result: Decoded,
+    source: str,
+    received_at: int,
+    limits: Limits,
+    dialect_counts: dict[str, int] | None,
+) -> None:
     try:
-        result.events.append(parse_event(doc, default_source=source, received_at=received_at, limits=limits))
+        result.events.append(
+            parse_event(
+                doc,
+                default_source=source,
+                received_at=received_at,
+                limits=limits,
+                dialect_counts=dialect_counts,
+            )
+        )
     except EventError as exc:
         result.rejected.append((index, str(exc)))
 

@@ -1,28 +1,35 @@
-"""The request handlers of SPEC section 5 (except the live stream, see ``http_stream``).
+"""The request handlers of the HTTP API (except the live stream, see ``http_stream``).
 
-Handlers only translate: query parameters and bodies in, engine calls, JSON out.
+Handlers only translate: query parameters and bodies in, calls on the app's
+``EngineAPI`` (``sidelog.ingest.sink``; the engine satisfies it), JSON out.
 Every refusal is an ``ApiError`` that the error middleware turns into
 ``{"error": reason}`` with the right status.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 from aiohttp import web
 
-from sidelog.engine import Engine, Overloaded
+from sidelog.errors import Overloaded
 from sidelog.events import now_ms
 from sidelog.filters import EventFilter
 from sidelog.ingest.http_body import body_kind, decode_events, read_body, rejected_wire
 from sidelog.ingest.http_security import ApiError
+from sidelog.ingest.sink import EngineAPI
 from sidelog.pipeline.queue import Origin
 
-ENGINE: web.AppKey[Engine] = web.AppKey("sidelog_engine", Engine)
+ENGINE: web.AppKey[EngineAPI] = web.AppKey("sidelog_engine", EngineAPI)
+"""What every route calls (the running engine, seen through its narrow interface)."""
 SCRIPT: web.AppKey[bytes] = web.AppKey("sidelog_script", bytes)
+TOKEN: web.AppKey[str | None] = web.AppKey("sidelog_token")
+"""The bearer token remote clients must send; ``None`` when none was configured or generated."""
 
 FILTER_PARAMS = frozenset(
     {"category", "level", "source", "user", "session", "q", "since", "until", "fingerprint"}
@@ -98,19 +105,20 @@ async def post_events(request: web.Request) -> web.Response:
     check_params(request, frozenset({"wait"}))
     wait = bool_param(request, "wait")
     kind = body_kind(request)
-    raw = await read_body(request, engine.settings.max_line_bytes)
+    raw = await read_body(request, engine.limits.max_line_bytes)
     from_browser = "Origin" in request.headers
     decoded = decode_events(
         raw,
         kind,
         source="client" if from_browser else "api",
         received_at=now_ms(),
-        limits=engine.settings.limits,
+        limits=engine.limits,
+        dialect_counts=engine.counters.dialects,
     )
     origin = Origin(f"http {_peer(request)}")
     if decoded.events:
         if from_browser:
-            agent = request.headers.get("User-Agent", "")[: engine.settings.max_field_bytes] or None
+            agent = request.headers.get("User-Agent", "")[: engine.limits.max_field_bytes] or None
             for event in decoded.events:
                 if event.user_agent is None:
                     event.user_agent = agent
@@ -177,7 +185,7 @@ async def get_events(request: web.Request) -> web.Response:
 
 
 async def get_errors(request: web.Request) -> web.Response:
-    """Error groups (the seed's ``getUnresolvedErrors``), newest activity first."""
+    """Error groups, newest activity first (the errors pane's data, over HTTP)."""
     engine = request.app[ENGINE]
     check_params(request, frozenset({"status", "user", "limit"}))
     status = request.query.get("status", "unresolved").strip().lower() or "unresolved"
@@ -215,7 +223,7 @@ def _group_answer(request: web.Request, group: Any) -> web.Response:
     return json_response({"group": group.to_wire()})
 
 
-async def _note(request: web.Request, engine: Engine) -> str | None:
+async def _note(request: web.Request, engine: EngineAPI) -> str | None:
     body_kind(request, allow_ndjson=False)
     raw = (await read_body(request, NOTE_BODY_LIMIT)).strip()
     if not raw:
@@ -231,13 +239,43 @@ async def _note(request: web.Request, engine: Engine) -> str | None:
         return None
     if not isinstance(note, str):
         raise ApiError(400, "note must be a string")
-    if len(note.encode()) > engine.settings.max_field_bytes:
-        raise ApiError(400, f"note must be at most {engine.settings.max_field_bytes} bytes")
+    limit = engine.limits.max_field_bytes
+    if len(note.encode()) > limit:
+        raise ApiError(400, f"note must be at most {limit} bytes")
     return note
 
 
+async def prune(request: web.Request) -> web.Response:
+    """Apply retention and the size budget now (``sidelog prune`` asks a running server here).
+
+    The engine does the work in the writer's turns, so ingest carries on meanwhile;
+    the answer carries every figure of its result (``deleted``, ``archived``…).
+    """
+    engine = request.app[ENGINE]
+    check_params(request, frozenset())
+    raw = (await read_body(request, NOTE_BODY_LIMIT)).strip()
+    if raw and raw != b"{}":
+        raise ApiError(400, "body must be empty or {} (prune takes no options)")
+    result = await engine.prune()
+    return json_response(result_wire(result))
+
+
+def result_wire(result: Any) -> dict[str, Any]:
+    """A result dataclass as camelCase JSON keys (``bytes_freed`` → ``bytesFreed``)."""
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        values = dataclasses.asdict(result)
+    else:
+        values = dict(vars(result))
+    return {_camel(name): value for name, value in values.items() if not name.startswith("_")}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 async def get_health(request: web.Request) -> web.Response:
-    """The health figures (the seed's ``getSystemHealth``)."""
+    """The health figures (the status bar's, over HTTP)."""
     check_params(request, frozenset())
     health = await request.app[ENGINE].health()
     return json_response(health.to_wire())
@@ -253,6 +291,13 @@ async def get_script(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/javascript", charset="utf-8", headers=headers)
 
 
+STATE_CHANGING: frozenset[Callable[[web.Request], Awaitable[web.StreamResponse]]] = frozenset(
+    {resolve_group, reopen_group, prune}
+)
+"""Handlers that change state rather than add events: the guard in ``sidelog.ingest.http``
+applies ``http_security.check_state_change`` to them (JSON only, never cross-site)."""
+
+
 def add_routes(app: web.Application, expect_handler: Any) -> None:
     """Register every route but the stream (``expect_handler`` answers ``Expect: 100-continue``)."""
     app.router.add_post("/v1/events", post_events, expect_handler=expect_handler)
@@ -260,5 +305,6 @@ def add_routes(app: web.Application, expect_handler: Any) -> None:
     app.router.add_get("/v1/errors", get_errors, allow_head=False)
     app.router.add_post("/v1/errors/{fingerprint}/resolve", resolve_group, expect_handler=expect_handler)
     app.router.add_post("/v1/errors/{fingerprint}/reopen", reopen_group, expect_handler=expect_handler)
+    app.router.add_post("/v1/prune", prune, expect_handler=expect_handler)
     app.router.add_get("/v1/health", get_health, allow_head=False)
     app.router.add_get("/sidelog.js", get_script)

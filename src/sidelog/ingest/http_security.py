@@ -15,6 +15,15 @@ browser send requests to loopback. Three checks keep such pages out:
   the token), so remote clients can use whatever name reaches the machine.
 
 CORS answers echo the one allowed origin with ``Vary: Origin``; never ``*``.
+
+Routes that change state rather than add events (resolve, reopen, prune: README "HTTP
+API") get a second layer behind the Origin check, ``check_state_change``: they take
+only ``Content-Type: application/json``, which no page can send without a CORS
+preflight (that the Origin check then refuses), and refuse ``Sec-Fetch-Site:
+cross-site``, which browsers set on every request a page from another site makes.
+So neither a form, a ``sendBeacon``, nor an Origin-less request from a browser that
+strips it can resolve, reopen or prune. ``POST /v1/events`` is not one of them: it
+keeps taking ``text/plain`` from ``sendBeacon``.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from __future__ import annotations
 import functools
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -33,6 +42,8 @@ ALLOWED_REQUEST_HEADERS = frozenset(
     {"content-type", "content-encoding", "authorization", "last-event-id", "cache-control"}
 )
 PREFLIGHT_MAX_AGE_S = 600
+JSON_CONTENT_TYPE = "application/json"
+"""The one body type state-changing routes take (not CORS-safelisted: it forces a preflight)."""
 
 
 class ApiError(Exception):
@@ -183,3 +194,28 @@ def preflight_headers(origin: str, requested_headers: str | None) -> dict[str, s
         "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_S),
         "Vary": "Origin",
     }
+
+
+def check_state_change(headers: Mapping[str, str], what: str) -> None:
+    """Raise 403 for a cross-site browser request, 415 unless the body is declared JSON.
+
+    ``what`` names the route in the reason (``POST /v1/prune``).
+    """
+    if headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
+        raise ApiError(
+            403, f"{what} refuses cross-site requests (Sec-Fetch-Site: cross-site): a web page cannot use it"
+        )
+    header = headers.get("Content-Type", "")
+    mime, _, params = header.partition(";")
+    charset = ""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if mime.strip().lower() != JSON_CONTENT_TYPE or charset not in ("", "utf-8", "utf8"):
+        shown = header.strip()[:80] or "none"
+        raise ApiError(
+            415,
+            f"{what} needs Content-Type: application/json (got {shown}); "
+            "with curl: -H 'Content-Type: application/json'",
+        )

@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
 
-from sidelog.engine import Engine, Subscription
 from sidelog.events import Event
 from sidelog.filters import EventFilter
 from sidelog.ingest.http_routes import ENGINE, FILTER_PARAMS, check_params, event_filter
 from sidelog.ingest.http_security import ApiError
+
+if TYPE_CHECKING:
+    from sidelog.ingest.sink import EngineAPI
+    from sidelog.pipeline.live import Subscription
 
 _REPLAY_PAGE = 500
 _HEADERS = {
@@ -58,7 +62,11 @@ STREAMS: web.AppKey[set[StreamClient]] = web.AppKey("sidelog_streams")
 
 
 class StreamClient:
-    """One open stream, counted in ``engine.clients``; ``close()`` ends it (shutdown)."""
+    """One open stream, counted in ``engine.clients``; ``close()`` ends it (shutdown).
+
+    A ``sidelog.ingest.sink.Connection``: a stream reads nothing from its client, so
+    ``stop_reading`` ends it at once, before the drain, as ``close`` does.
+    """
 
     def __init__(self, request: web.Request) -> None:
         self._request = request
@@ -68,6 +76,10 @@ class StreamClient:
     def close(self) -> None:
         """End the stream: wake the handler, which then returns."""
         self.closed.set()
+
+    def stop_reading(self) -> None:
+        """Shutdown's first step: end the stream (nothing is read from it anyway)."""
+        self.close()
 
     def abort(self) -> None:
         """Drop the connection now, discarding whatever the client has not read."""
@@ -156,7 +168,7 @@ async def _send(
 
 
 async def _replay(
-    engine: Engine,
+    engine: EngineAPI,
     client: StreamClient,
     response: web.StreamResponse,
     flt: EventFilter,

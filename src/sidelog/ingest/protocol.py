@@ -5,34 +5,36 @@ rejections (with the line number and a reason naming the field), sync requests, 
 lines and HTTP sightings. It holds at most one line limit of bytes per connection, so
 an endless line without a newline cannot grow memory: the decoder rejects it as soon as
 it passes the limit and skips to the next newline. No sockets here; the TCP and Unix
-servers only move bytes (see ``tcp.py``) and the HTTP API reuses ``decode_document``.
+servers only move bytes (see ``tcp.py``) and the HTTP API reuses ``decode_json`` and
+``decode_array``. A line that is not JSON but printable text becomes a text or logfmt
+event (``sidelog.dialects``), stack traces joined.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from sidelog.dialects import MultilineJoiner, Recognised, recognise_text, text_line
+from sidelog.dialects.common import json_type
 from sidelog.events import (
     DEFAULT_LIMITS,
     Event,
     EventError,
-    InvalidValue,
     Limits,
     now_ms,
     parse_event,
+    parse_recognised,
 )
+from sidelog.ingest.strict_json import decode_json as decode_json
 
 _BOM = b"\xef\xbb\xbf"
 # An HTTP request line (any method with a version, or a standard method without one)
 # and the headers a browser or HTTP client sends. Narrow on purpose: a plain-text log
-# line such as "ERROR disk full" or "Error: boom" is bad input (rejected, the
-# connection stays open), not an HTTP request (the connection closes).
+# line such as "ERROR disk full" or "Error: boom" is a text event (the connection
+# stays open), not an HTTP request (the connection closes).
 _HTTP_REQUEST = re.compile(
     rb"^(?:[A-Z][A-Z-]{1,15} \S+ HTTP/\d(?:\.\d)?"
     rb"|(?:GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|CONNECT|TRACE) /\S*)$"
@@ -43,6 +45,10 @@ _HTTP_HEADER = re.compile(
     rb"authorization|x-[a-z0-9-]+):[ \t]",
     re.IGNORECASE,
 )
+
+
+TEXT_BLOCK_BYTES = 256 * 1024
+"""Most text held for one open multi-line block (a stack trace) per connection."""
 
 
 @dataclass(slots=True)
@@ -90,10 +96,16 @@ Item = Event | Rejection | SyncRequest | AuthLine | HttpSighting
 class LineDecoder:
     """Splits one connection's byte stream into lines and decodes each.
 
-    Memory held between ``feed`` calls is bounded by ``limits.max_line_bytes``.
+    Memory held between ``feed`` calls is bounded by ``limits.max_line_bytes`` plus
+    one open text block (``TEXT_BLOCK_BYTES``). A line that is not JSON but printable
+    text becomes a text or logfmt event (README "Already logging with pino, winston,
+    structlog…?"); consecutive text lines of one stack trace are joined into one
+    event, which is handed back when the next line does not continue it, at
+    ``finish``, or when ``flush_text`` is called after the connection went quiet.
+    ``dialect_counts`` (when given) counts every event read in a dialect, by name.
     """
 
-    __slots__ = ("_buf", "_skipping", "_source", "_limits", "_clock", "line_no")
+    __slots__ = ("_buf", "_skipping", "_source", "_limits", "_clock", "line_no", "_counts", "_joiner")
 
     def __init__(
         self,
@@ -101,12 +113,15 @@ class LineDecoder:
         default_source: str = "server",
         limits: Limits = DEFAULT_LIMITS,
         clock: Callable[[], int] = now_ms,
+        dialect_counts: dict[str, int] | None = None,
     ) -> None:
         self._buf = bytearray()
         self._skipping = False
         self._source = default_source
         self._limits = limits
         self._clock = clock
+        self._counts = dialect_counts
+        self._joiner: MultilineJoiner | None = None
         self.line_no = 0
         """Number of lines seen so far (1-based numbering in replies)."""
 
@@ -114,6 +129,11 @@ class LineDecoder:
     def pending_bytes(self) -> int:
         """Bytes of an incomplete line held until its newline arrives."""
         return len(self._buf)
+
+    @property
+    def holds_text(self) -> bool:
+        """Whether a text block (a stack trace, perhaps) waits for ``flush_text``."""
+        return self._joiner is not None and self._joiner.pending
 
     def feed(self, data: bytes) -> list[Item]:
         """Consume a chunk of bytes; return the items of every line it completed."""
@@ -152,6 +172,19 @@ class LineDecoder:
             raw = bytes(self._buf)
             self._buf.clear()
             self._decode_line(raw, self._clock(), out, final=True)
+        return out + self.flush_text()
+
+    def flush_text(self, idle_s: float | None = None) -> list[Item]:
+        """The text block still open, as an event; with ``idle_s``, only if no line came
+        for that long. Call it from a timer while ``holds_text``: a stack trace is
+        otherwise held until the next line shows it ended (or the connection ends)."""
+        joiner = self._joiner
+        if joiner is None or not joiner.pending:
+            return []
+        if idle_s is not None:
+            joiner.idle_s = idle_s
+        out: list[Item] = []
+        self._text(None, 0, self._clock(), out, idle_s is not None)
         return out
 
     def _too_long(self) -> str:
@@ -167,8 +200,11 @@ class LineDecoder:
             raw = raw[:-1]
         if raw.startswith(_BOM):
             raw = raw[3:]
+        line = raw  # a text line keeps its indentation: it says a line continues a stack
         raw = raw.strip()
         if not raw:
+            if self._joiner is not None and self._joiner.pending:
+                self._joiner.feed("")  # a blank line may sit inside a stack trace
             return
         if raw[0] not in b"{[" and (_HTTP_REQUEST.match(raw) or _HTTP_HEADER.match(raw)):
             out.append(HttpSighting(line_no))
@@ -176,11 +212,19 @@ class LineDecoder:
         try:
             doc = decode_json(raw)
         except EventError as exc:
+            text = text_line(line.rstrip())
+            if text is not None:
+                self._text(text, line_no, received_at, out)
+                return
+            if self._joiner is not None and self._joiner.pending:
+                self._text(None, 0, received_at, out)
             reason = str(exc)
             if final:
                 reason = f"incomplete final line (no newline): {reason}"
             out.append(Rejection(line_no, reason))
             return
+        if self._joiner is not None and self._joiner.pending:
+            self._text(None, 0, received_at, out)  # text before this line comes first
         if isinstance(doc, dict):
             if "message" not in doc and "msg" not in doc:
                 if "sync" in doc and len(doc) == 1:
@@ -196,197 +240,62 @@ class LineDecoder:
                         default_source=self._source,
                         received_at=received_at,
                         limits=self._limits,
+                        dialect_counts=self._counts,
                     )
                 )
             except EventError as exc:
                 out.append(Rejection(line_no, str(exc)))
         elif isinstance(doc, list):
-            out.extend(decode_array(doc, self._source, received_at, self._limits, line_no))
+            out.extend(decode_array(doc, self._source, received_at, self._limits, line_no, self._counts))
         else:
-            out.append(Rejection(line_no, f"a line must be a JSON object or array, got {_kind(doc)}"))
+            out.append(Rejection(line_no, f"a line must be a JSON object or array, got {json_type(doc)}"))
+
+    def _text(
+        self, text: str | None, line_no: int, received_at: int, out: list[Item], idle: bool = False
+    ) -> None:
+        """Feed a text line to the joiner (``None``: end the open block) and append the
+        events of the blocks it completed; a block's rejection names its first line."""
+        joiner = self._joiner
+        if joiner is None:
+            joiner = self._joiner = MultilineJoiner(
+                max_bytes=min(self._limits.max_line_bytes, TEXT_BLOCK_BYTES)
+            )
+        if text is not None:
+            blocks = joiner.feed(text, ref=line_no)
+        else:
+            blocks = joiner.flush_idle() if idle else joiner.flush()
+        for block in blocks:
+            outcome = recognise_text(block.text)
+            ref = block.ref if isinstance(block.ref, int) else line_no
+            if not isinstance(outcome, Recognised):
+                out.append(Rejection(ref, str(outcome)))
+                continue
+            try:
+                out.append(parse_recognised(outcome, self._source, received_at, self._limits, self._counts))
+            except EventError as exc:
+                out.append(Rejection(ref, str(exc)))
 
 
 def decode_array(
-    doc: list[Any], source: str, received_at: int, limits: Limits, line_no: int
+    doc: list[Any],
+    source: str,
+    received_at: int,
+    limits: Limits,
+    line_no: int,
+    dialect_counts: dict[str, int] | None = None,
 ) -> list[Event | Rejection]:
     """Validate each element of an array of events separately."""
     out: list[Event | Rejection] = []
     for index, element in enumerate(doc):
         try:
-            out.append(parse_event(element, default_source=source, received_at=received_at, limits=limits))
+            event = parse_event(
+                element,
+                default_source=source,
+                received_at=received_at,
+                limits=limits,
+                dialect_counts=dialect_counts,
+            )
+            out.append(event)
         except EventError as exc:
             out.append(Rejection(line_no, str(exc), index))
     return out
-
-
-def decode_json(raw: bytes) -> Any:
-    """Strictly decode one JSON document, or raise ``EventError`` with the reason.
-
-    orjson already refuses invalid UTF-8, lone surrogates, NaN/Infinity, numbers
-    that overflow a double and nesting past 1024 levels. Duplicate object keys are
-    the one thing it accepts silently, so they are checked here (see
-    ``_duplicate_key``). An escaped lone surrogate (``"\\ud800"``, which
-    ``JSON.stringify`` emits for a cut emoji) must not cost the whole line: the
-    document is decoded again leniently and only the array elements carrying one
-    become ``InvalidValue`` (rejected by ``parse_event`` naming the field).
-    """
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        reason = f"invalid JSON: {_orjson_reason(exc)}"
-        if "surrogate" in str(exc):
-            return _decode_with_lone_surrogates(raw, reason)
-        raise EventError(reason) from None
-    if isinstance(doc, dict | list):
-        duplicate = _duplicate_key(doc, raw)
-        if duplicate is not None:
-            raise EventError(f"invalid JSON: duplicate key {duplicate!r}")
-    return doc
-
-
-def _orjson_reason(exc: orjson.JSONDecodeError) -> str:
-    reason = str(exc.msg) if getattr(exc, "msg", None) else str(exc)
-    if "depth limit" in reason or "recursion" in reason:
-        return "nested too deeply"
-    return f"{reason} (at byte {exc.pos})"
-
-
-def _count_keys(doc: Any) -> int:
-    """Keys in every object of ``doc`` (recursive; exact type tests, it runs per line)."""
-    if type(doc) is dict:
-        count = len(doc)
-        children: Any = doc.values()
-    else:
-        count = 0
-        children = doc
-    for child in children:
-        kind = type(child)
-        if kind is dict or kind is list:
-            count += _count_keys(child)
-    return count
-
-
-_SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
-
-
-def _duplicate_key(doc: Any, raw: bytes) -> str | None:
-    """Exact duplicate-key detection with a fast path; returns a duplicated key.
-
-    Every key token written without whitespace before its colon ends with ``":``,
-    and ``":`` inside strings only adds to the count, so when no key has whitespace
-    before its colon the raw count of ``":`` is at least the number of key tokens.
-    If the decoded objects hold exactly that many keys, no key was lost to a
-    duplicate (JSON.stringify, json.dumps and orjson all write keys that way).
-    Otherwise the slow, exact check decides.
-    """
-    try:
-        keys = _count_keys(doc)
-    except RecursionError:  # orjson allows 1024 levels, Python recursion fewer
-        keys = -1
-    if keys == raw.count(b'":') and not _SPACED_COLON.search(raw):
-        return None
-    try:
-        json.loads(raw, object_pairs_hook=_refuse_duplicates)
-    except _DuplicateKey as exc:
-        return exc.key
-    except (ValueError, RecursionError):
-        return None
-    return None
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return result
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse_int(text: str) -> int | float:
-    # orjson's rules: 64-bit integers stay integers, larger ones become doubles.
-    value = int(text)
-    if -(2**63) <= value < 2**64:
-        return value
-    return _parse_float(text)
-
-
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError("number is infinity when parsed as double")
-    return value
-
-
-def _decode_with_lone_surrogates(raw: bytes, reason: str) -> Any:
-    """Decode a document orjson refused only for a lone surrogate (same strictness
-    otherwise), rejecting just the event(s) that carry one."""
-    try:
-        doc = json.loads(
-            raw.decode("utf-8"),  # strictly: json.loads(bytes) would let UTF-8 surrogates pass
-            object_pairs_hook=_refuse_duplicates,
-            parse_constant=_refuse_constant,
-            parse_int=_parse_int,
-            parse_float=_parse_float,
-        )
-    except _DuplicateKey as exc:
-        raise EventError(f"invalid JSON: duplicate key {exc.key!r}") from None
-    except (ValueError, RecursionError):
-        raise EventError(reason) from None
-    if isinstance(doc, list):
-        return [_surrogate_free(element) for element in doc]
-    bad = _surrogate_field(doc)
-    if bad is not None:
-        raise EventError(bad)
-    return doc
-
-
-def _surrogate_free(element: Any) -> Any:
-    bad = _surrogate_field(element)
-    return element if bad is None else InvalidValue(bad)
-
-
-def _surrogate_field(value: Any) -> str | None:
-    """A reason naming the top-level field that holds a lone surrogate, or ``None``."""
-    fields = value.items() if isinstance(value, dict) else [(None, value)]
-    for key, item in fields:
-        if key is not None and _SURROGATE.search(key):
-            return f"field name {key!r} contains a lone surrogate (not valid Unicode)"
-        stack = [item]
-        while stack:
-            current = stack.pop()
-            if isinstance(current, str):
-                if _SURROGATE.search(current):
-                    where = "the event" if key is None else key
-                    return f"{where} contains a lone surrogate (not valid Unicode)"
-            elif isinstance(current, dict):
-                stack.extend(current.keys())
-                stack.extend(current.values())
-            elif isinstance(current, list):
-                stack.extend(current)
-    return None
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return "a string"
-    return "a number"

@@ -1,18 +1,24 @@
-"""TCP and Unix-socket ingest: moves bytes between sockets and the engine, nothing more.
+"""TCP and Unix-socket ingest: moves bytes between sockets and an ``IngestSink``, nothing more.
 
 Each connection is an ``asyncio.Protocol`` (no per-line awaits) feeding a
-``LineDecoder``. When the engine's queue is full the connection pauses reading, so
+``LineDecoder``. When the sink's queue is full the connection pauses reading, so
 the kernel's TCP window pushes back on the sender; it resumes when the writer has
 drained half the queue. Replies (rejections, sync acknowledgements) are written
 only while the client keeps its receive buffer drained: a client that never reads
 loses replies, never events.
+
+Connections are accepted by ``sidelog.ingest.accept`` within the connection cap
+shared with HTTP (``max_connections``): over it, a client gets one error line and
+is closed before any of this module's code runs for it.
+
+The sink is typed as the protocol in ``sidelog.ingest.sink``: this module never
+imports the engine. ``sidelog.server`` binds these endpoints onto it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import hmac
 import os
 import socket
@@ -22,14 +28,37 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sidelog.config import is_loopback_host
+from sidelog.config import Endpoint, is_loopback_host
+from sidelog.errors import StartupError, startup_reason
 from sidelog.events import Event
+from sidelog.ingest.accept import (
+    Acceptor,
+    ConnectionCap,
+    bind_sockets,
+    default_max_connections,
+    socket_address,
+    socket_refusal,
+)
 from sidelog.ingest.protocol import AuthLine, HttpSighting, LineDecoder, Rejection, SyncRequest
 from sidelog.pipeline.queue import Origin
 
 if TYPE_CHECKING:
-    from sidelog.engine import Engine
+    from sidelog.config import Settings
+    from sidelog.ingest.sink import IngestSink
 
+__all__ = [
+    "IngestConnection",
+    "SocketListener",
+    "StartupError",
+    "bind_sockets",
+    "start_socket_servers",
+    "start_tcp_server",
+    "start_unix_server",
+    "startup_reason",
+]
+
+TEXT_IDLE_S = 0.5
+"""A plain-text block (a stack trace) still open after this long without a line is stored."""
 _REPLY_BUFFER_LIMIT = 256 * 1024
 """Stop writing replies once this many bytes are waiting for the client to read."""
 _FORCED_REPLY_LIMIT = 4 * 1024 * 1024
@@ -37,18 +66,19 @@ _FORCED_REPLY_LIMIT = 4 * 1024 * 1024
 lines and never reads must not grow the server's memory."""
 
 
-class StartupError(RuntimeError):
-    """An endpoint could not be opened; the message is the one line to show."""
-
-
 class IngestConnection(asyncio.Protocol):
     """One socket client speaking newline-delimited JSON."""
 
-    def __init__(self, engine: Engine, kind: str, require_auth: bool) -> None:
-        self._engine = engine
+    def __init__(self, sink: IngestSink, kind: str, require_auth: bool, token: str | None = None) -> None:
+        self._sink = sink
         self._kind = kind
         self._require_auth = require_auth
-        self._decoder = LineDecoder(default_source="server", limits=engine.settings.limits)
+        self._token = token or ""
+        """What a remote client's ``{"auth": …}`` line must match; empty refuses them all."""
+        self._decoder = LineDecoder(
+            default_source="server", limits=sink.limits, dialect_counts=sink.counters.dialects
+        )
+        self._text_timer: asyncio.TimerHandle | None = None
         self._transport: asyncio.Transport | None = None
         self._origin = Origin(kind)
         self._paused = False
@@ -69,18 +99,20 @@ class IngestConnection(asyncio.Protocol):
                 self._require_auth = False
         else:
             self._require_auth = False
-        self._engine.track_connection(self, opened=True)
+        self._sink.track_connection(self, opened=True)
 
     def data_received(self, data: bytes) -> None:
         """Decode and admit whole lines; stop reading while the queue is full (backpressure)."""
         if self._closing:
             return
         self._handle(self._decoder.feed(data))
-        queue = self._engine.queue
-        if queue.full and not self._paused and self._transport is not None:
+        if self._decoder.holds_text and self._text_timer is None:
+            self._text_timer = asyncio.get_running_loop().call_later(TEXT_IDLE_S, self._flush_text)
+        sink = self._sink
+        if sink.queue_full and not self._paused and self._transport is not None:
             self._paused = True
             self._transport.pause_reading()
-            queue.when_space(self._resume)
+            sink.when_room(self._resume)
 
     def eof_received(self) -> bool:
         """The client finished sending: admit a final unterminated line."""
@@ -97,13 +129,18 @@ class IngestConnection(asyncio.Protocol):
             # Reset without EOF: a final line still counts (stored if whole, else rejected).
             self._handle(self._decoder.finish())
         self._closing = True
-        self._engine.track_connection(self, opened=False)
+        if self._text_timer is not None:
+            self._text_timer.cancel()
+            self._text_timer = None
+        self._sink.track_connection(self, opened=False)
 
-    # engine-facing ----------------------------------------------------------------
+    # shutdown-facing (sidelog.ingest.sink.Connection) ----------------------------------
 
     def close(self) -> None:
         """Close the connection (server shutdown)."""
         self._closing = True
+        if self._text_timer is not None:
+            self._text_timer.cancel()
         if self._transport is not None:
             self._transport.close()
 
@@ -113,6 +150,15 @@ class IngestConnection(asyncio.Protocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.pause_reading()
 
+    def _flush_text(self) -> None:
+        """A text block (a stack trace) ends when no line came for ``TEXT_IDLE_S``."""
+        self._text_timer = None
+        if self._closing:
+            return
+        self._handle(self._decoder.flush_text(idle_s=TEXT_IDLE_S))
+        if self._decoder.holds_text:
+            self._text_timer = asyncio.get_running_loop().call_later(TEXT_IDLE_S, self._flush_text)
+
     def _resume(self) -> None:
         self._paused = False
         if self._transport is not None and not self._closing and not self._transport.is_closing():
@@ -121,7 +167,7 @@ class IngestConnection(asyncio.Protocol):
     def _handle(self, items: list[Any]) -> None:
         if not items:
             return
-        engine = self._engine
+        sink = self._sink
         events: list[Event] = []
         for item in items:
             if isinstance(item, Event):
@@ -133,7 +179,7 @@ class IngestConnection(asyncio.Protocol):
             if isinstance(item, HttpSighting):
                 # A browser (or anything speaking HTTP) must not write through this
                 # port: drop everything from this read and hang up.
-                engine.counters.http_refused += 1
+                sink.counters.http_refused += 1
                 self.close()
                 return
             if isinstance(item, AuthLine):
@@ -141,7 +187,7 @@ class IngestConnection(asyncio.Protocol):
                     # Loopback and Unix clients need no token; a client configured with
                     # one (SIDELOG_TOKEN) must still be able to talk to a local sidelog.
                     continue
-                token = engine.token or ""
+                token = self._token
                 if token and hmac.compare_digest(item.token.encode(), token.encode()):
                     self._require_auth = False
                 else:
@@ -149,22 +195,22 @@ class IngestConnection(asyncio.Protocol):
                     return
                 continue
             if events:
-                engine.admit(events, self._origin)
+                sink.admit(events, self._origin)
                 events = []
             if isinstance(item, Rejection):
-                engine.reject(1, self._origin)
+                sink.reject(1, self._origin)
                 self._reply(item.to_reply())
             elif isinstance(item, SyncRequest):
                 if self._require_auth:
                     self._refuse_auth()
                     return
                 self._pending_syncs += 1
-                engine.request_sync(self._origin, self._synced)
+                sink.request_sync(self._origin, self._synced)
         if events:
-            engine.admit(events, self._origin)
+            sink.admit(events, self._origin)
 
     def _refuse_auth(self) -> None:
-        self._engine.counters.auth_failed += 1
+        self._sink.counters.auth_failed += 1
         self._reply(
             {"error": 'authentication required: send {"auth": "<token>"} first', "line": 1},
             force=True,
@@ -190,53 +236,116 @@ class IngestConnection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         if transport.get_write_buffer_size() > (_FORCED_REPLY_LIMIT if force else _REPLY_BUFFER_LIMIT):
-            self._engine.counters.replies_dropped += 1
+            self._sink.counters.replies_dropped += 1
             return
         transport.write(orjson.dumps(obj) + b"\n")
 
 
-async def start_socket_servers(engine: Engine) -> None:
-    """Bind the TCP and Unix endpoints named by the engine's settings."""
-    settings = engine.settings
-    loop = asyncio.get_running_loop()
-    endpoint = settings.tcp_endpoint
-    if endpoint is not None:
-        require_auth = not endpoint.is_loopback
-        try:
-            server = await loop.create_server(
-                lambda: IngestConnection(engine, "tcp", require_auth),
-                host=endpoint.host,
-                port=endpoint.port,
-                reuse_address=True,
-                backlog=1024,
-            )
-        except OSError as exc:
-            raise StartupError(f"cannot listen on tcp {endpoint}: {startup_reason(exc)}") from None
-        for sock in server.sockets:
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                host, port = sock.getsockname()[:2]
-                address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-                engine.add_server("tcp", address, server)
-                break
-    if settings.unix is not None:
-        path = settings.unix
-        await _claim_unix_path(path)
-        old_umask = os.umask(0o177)
-        try:
-            server = await loop.create_unix_server(
-                lambda: IngestConnection(engine, "unix", False), path=str(path), backlog=1024
-            )
-        except OSError as exc:
-            raise StartupError(f"cannot listen on unix {path}: {startup_reason(exc)}") from None
-        finally:
-            os.umask(old_umask)
-        os.chmod(path, 0o600)
+class SocketListener:
+    """A bound TCP or Unix endpoint (a ``sidelog.ingest.sink.Listener``)."""
 
-        async def remove_socket() -> None:
+    def __init__(self, kind: str, address: str, acceptors: list[Acceptor], path: Path | None = None) -> None:
+        self.kind = kind
+        self.address = address
+        self._acceptors = acceptors
+        self._path = path
+        """A Unix socket file to remove once no longer accepting."""
+
+    async def close(self) -> None:
+        """Stop accepting; remove the Unix socket file so the next start finds no stale one."""
+        for acceptor in self._acceptors:
+            acceptor.close()
+        if self._path is not None:
             with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+                self._path.unlink()
 
-        engine.add_server("unix", str(path), server, remove_socket)
+    async def wait_closed(self) -> None:
+        """Nothing left to wait for: ``close`` already released the listening sockets."""
+
+
+async def start_socket_servers(
+    sink: IngestSink, settings: Settings, *, token: str | None, cap: ConnectionCap | None = None
+) -> list[SocketListener]:
+    """Bind the TCP and Unix endpoints ``settings`` name; all or none (``StartupError``).
+
+    ``token`` is what remote TCP clients must send first; loopback and Unix clients
+    never need it. ``cap`` is the connection budget shared with HTTP
+    (``sidelog.server`` makes it); without one, a cap of their own from
+    ``max_connections`` or the open-file limit.
+    """
+    if cap is None:
+        cap = ConnectionCap(settings.max_connections or default_max_connections())
+    listeners: list[SocketListener] = []
+    try:
+        if settings.tcp_endpoint is not None:
+            listeners.append(await start_tcp_server(sink, settings.tcp_endpoint, token=token, cap=cap))
+        if settings.unix is not None:
+            listeners.append(await start_unix_server(sink, settings.unix, cap=cap))
+    except BaseException:
+        for listener in listeners:
+            await listener.close()
+        raise
+    return listeners
+
+
+async def start_tcp_server(
+    sink: IngestSink, endpoint: Endpoint, *, token: str | None, cap: ConnectionCap | None = None
+) -> SocketListener:
+    """Listen for NDJSON on ``endpoint``; a non-loopback bind makes clients authenticate."""
+    require_auth = not endpoint.is_loopback
+    cap = cap or ConnectionCap(default_max_connections())
+    sockets = await bind_sockets("tcp", endpoint)
+    address = socket_address(sockets[0])
+    acceptors: list[Acceptor] = []
+    try:
+        for sock in sockets:
+            acceptor = Acceptor(
+                sock,
+                lambda: IngestConnection(sink, "tcp", require_auth, token),
+                cap,
+                sink.counters,
+                name=f"tcp {address}",
+                refusal=socket_refusal(cap),
+            )
+            acceptor.start()
+            acceptors.append(acceptor)
+    except OSError as exc:
+        for acceptor in acceptors:
+            acceptor.close()
+        for sock in sockets:
+            sock.close()
+        raise StartupError(f"cannot listen on tcp {endpoint}: {startup_reason(exc)}") from None
+    return SocketListener("tcp", address, acceptors)
+
+
+async def start_unix_server(
+    sink: IngestSink, path: Path, *, cap: ConnectionCap | None = None
+) -> SocketListener:
+    """Listen on a Unix socket created with mode 0600 (never stealing a live server's path)."""
+    await _claim_unix_path(path)
+    cap = cap or ConnectionCap(default_max_connections())
+    sock: socket.socket | None = None
+    old_umask = os.umask(0o177)
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(path))
+        os.chmod(path, 0o600)
+        acceptor = Acceptor(
+            sock,
+            lambda: IngestConnection(sink, "unix", False),
+            cap,
+            sink.counters,
+            name=f"unix {path}",
+            refusal=socket_refusal(cap),
+        )
+        acceptor.start()
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        raise StartupError(f"cannot listen on unix {path}: {startup_reason(exc)}") from None
+    finally:
+        os.umask(old_umask)
+    return SocketListener("unix", str(path), [acceptor], path)
 
 
 async def _claim_unix_path(path: Path) -> None:
@@ -256,12 +365,3 @@ async def _claim_unix_path(path: Path) -> None:
         raise StartupError(f"cannot listen on unix {path}: {startup_reason(exc)}") from None
     writer.close()
     raise StartupError(f"cannot listen on unix {path}: a running server already owns it")
-
-
-def startup_reason(exc: BaseException) -> str:
-    """Why an endpoint could not be opened, as the tail of a one-line ``StartupError``."""
-    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
-        return "address already in use (is another sidelog running?)"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__

@@ -3,8 +3,10 @@
 It takes events from the queue when a batch is full (``max_events_per_batch``) or its
 oldest event has waited ``batch_interval_ms`` — at once when a sync marker waits —
 writes them through the ``StoreWriter``, acknowledges sync markers, and publishes
-the committed batch. Triage and retention commands are queued to the same task, so
-every write to the database is serialised here (STYLE convention 4).
+the committed batch. Triage commands and long jobs (retention, run as many short
+steps) are queued to the same task, so every write to the database is serialised
+here (the README's Storage section: one writer). Between turns it asks the store's
+``WalKeeper`` whether a checkpoint is due (store/wal.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ from sidelog.store.writer import BatchResult, StoreWriter
 log = logging.getLogger(__name__)
 
 _RETRY_DELAYS = (0.05, 0.25, 1.0)
+
+
+class JobAbandoned(RuntimeError):
+    """The writer stopped before a job passed to ``Batcher.run_job`` finished."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +48,6 @@ class WriteHealth:
     """The writer's view of the database, for the status bar's alarm."""
 
     last_error: str | None = None
-    last_error_at: float | None = None
     failing: bool = False
     """The last write failed (cleared by the next successful one)."""
     batches: int = 0
@@ -78,6 +82,7 @@ class Batcher:
         self._meter = meter
         self._publish = publish
         self._commands: deque[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any]]] = deque()
+        self._jobs: deque[tuple[Callable[[], Awaitable[bool]], asyncio.Future[None]]] = deque()
         self._stopping = False
         self.health = WriteHealth()
 
@@ -88,6 +93,21 @@ class Batcher:
         self._queue.wake()
         return await future
 
+    async def run_job(self, step: Callable[[], Awaitable[bool]]) -> None:
+        """Run a long job on the writer task as many short turns, between batches.
+
+        ``step`` is called whenever no batch is due; each call should be one short
+        transaction (well under a batch interval) and return whether more remains.
+        So a job never delays a due batch by more than one step, and a sync is
+        answered while the job goes on. Returns once ``step`` returns False; a
+        step's exception ends the job and is raised here. Jobs run one at a time,
+        in order; one still pending at ``stop()`` raises ``JobAbandoned``.
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._jobs.append((step, future))
+        self._queue.wake()
+        await future
+
     def stop(self) -> None:
         """Ask the loop to drain what is queued and return."""
         self._stopping = True
@@ -97,29 +117,82 @@ class Batcher:
         """The writer loop; returns after ``stop()`` once the queue is empty."""
         queue = self._queue
         while True:
-            while self._commands:
-                command, future = self._commands.popleft()
+            await self._run_commands()
+            if queue and self._batch_due():
+                batch = queue.take(max(self._batch_size, min(len(queue), self._group_limit)))
                 try:
-                    result = await command()
-                except Exception as exc:  # handed back to the caller, never lost
-                    if not future.done():
-                        future.set_exception(exc)
-                else:
-                    if not future.done():
-                        future.set_result(result)
-            if not queue:
-                if self._stopping:
-                    return
-                await queue.wait(1, None)
-                continue
-            if not self._stopping and len(queue) < self._batch_size and not queue.has_marker:
+                    await self._write(batch)
+                except Exception:  # the writer task must outlive any bug: count, report, go on
+                    log.exception("writing a batch failed")
+                    self._fail(batch)
+            elif self._jobs and not self._stopping:
+                await self._job_step()
+            elif queue:
+                # Events wait but no batch is due: wait for it to fill or to age.
                 await queue.wait(self._batch_size, self._interval - queue.oldest_age())
-            batch = queue.take(max(self._batch_size, min(len(queue), self._group_limit)))
+                continue
+            elif self._stopping:
+                self._abandon_jobs()
+                return
+            else:
+                await self._idle()
+                continue
+            await self._writer.wal.after_turn()
+
+    def _batch_due(self) -> bool:
+        queue = self._queue
+        return (
+            self._stopping
+            or len(queue) >= self._batch_size
+            or queue.has_marker
+            or queue.oldest_age() >= self._interval
+        )
+
+    async def _run_commands(self) -> None:
+        while self._commands:
+            command, future = self._commands.popleft()
             try:
-                await self._write(batch)
-            except Exception:  # the writer task must outlive any bug: count, report, go on
-                log.exception("writing a batch failed")
-                self._fail(batch)
+                result = await command()
+            except Exception as exc:  # handed back to the caller, never lost
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
+    async def _job_step(self) -> None:
+        step, future = self._jobs[0]
+        if future.done():  # its caller gave up (cancelled)
+            self._jobs.popleft()
+            return
+        try:
+            more = await step()
+        except Exception as exc:  # handed back to the caller; the writer goes on
+            self._jobs.popleft()
+            if not future.done():
+                future.set_exception(exc)
+            await self._writer.reset()
+            return
+        if not more:
+            self._jobs.popleft()
+            if not future.done():
+                future.set_result(None)
+        # Let producers run between turns even if a step never had to wait.
+        await asyncio.sleep(0)
+
+    def _abandon_jobs(self) -> None:
+        while self._jobs:
+            _step, future = self._jobs.popleft()
+            if not future.done():
+                future.set_exception(JobAbandoned("the writer stopped before the job finished"))
+
+    async def _idle(self) -> None:
+        """Nothing to do: sleep until work arrives, truncating the WAL after a quiet spell."""
+        wal = self._writer.wal
+        timeout = wal.idle_timeout()
+        await self._queue.wait(1, timeout)
+        if timeout is not None and not (self._queue or self._commands or self._jobs or self._stopping):
+            await wal.when_idle()
 
     async def _write(self, batch: Batch) -> None:
         rank = self._store_rank
@@ -188,7 +261,6 @@ class Batcher:
                 result = await self._writer.write_batch(events)
             except Exception as exc:  # sqlite3/SQLAlchemy errors: disk full, I/O, locked
                 health.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-                health.last_error_at = time.time()
                 health.failing = True
                 log.warning("write failed (attempt %d): %s", attempt + 1, health.last_error)
                 await self._writer.reset()

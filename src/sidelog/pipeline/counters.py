@@ -1,8 +1,8 @@
 """Drop accounting and rates: every event that is not stored is counted somewhere.
 
-The kinds follow SPEC section 7: ``rejected`` (bad input), ``rate_limited``,
-``filtered`` (toggles and ``LOG_LEVEL``) and ``overflow`` (refused for lack of room),
-plus ``write_failed`` for batches the database would not take.
+The kinds are the README's (end of "Settings"): ``rejected`` (bad input),
+``rate_limited``, ``filtered`` (toggles and ``LOG_LEVEL``) and ``overflow`` (refused for
+lack of room), plus ``write_failed`` for batches the database would not take.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -40,6 +41,16 @@ class Counters:
     """Socket connections closed for a missing or wrong token."""
     replies_dropped: int = 0
     """Error replies not sent because the client was not reading them."""
+    refused_connections: int = 0
+    """Connections closed on arrival because ``max_connections`` were already open."""
+    accept_failed: int = 0
+    """Times accepting a connection failed for lack of descriptors (accepting then pauses)."""
+    not_stored: dict[str, int] = field(default_factory=dict)
+    """Items received on purpose but not stored, by kind (``sentry.session``, ``otlp.span``…;
+    see ``sidelog.ingest.receiver.ReceiverCounts``, which bounds the kinds)."""
+    dialects: dict[str, int] = field(default_factory=dict)
+    """Events read in a log dialect (``sidelog.dialects.DIALECTS``: pino, structlog, text…),
+    by name; native events are not counted here. Only known names, so it stays small."""
 
     def drops(self) -> dict[str, int]:
         """Dropped events by kind."""
@@ -60,8 +71,8 @@ class Counters:
         due = self.stored + self.duplicates + self.rate_limited + self.overflow + self.write_failed
         return 1.0 if due == 0 else (self.stored + self.duplicates) / due
 
-    def as_dict(self) -> dict[str, int]:
-        """All counters by name."""
+    def as_dict(self) -> dict[str, Any]:
+        """All counters by name (``dialects`` as a nested ``{name: count}`` object)."""
         return asdict(self)
 
 

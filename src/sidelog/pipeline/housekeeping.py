@@ -1,7 +1,10 @@
 """The engine's periodic chores: rate-limit reports every second, retention at start and hourly.
 
-Kept apart from the intake path so a slow prune or a report never delays admitting
-events; both run as one background task the engine starts with the writer.
+Kept apart from the intake path so a report never delays admitting events; both
+run as one background task the engine starts with the writer. Retention itself
+runs as short writer turns between batches (``Batcher.run_job``), so even a pass
+over a million expired events leaves ingest and syncs flowing; its outcome is
+recorded as a ``system`` event.
 """
 
 from __future__ import annotations
@@ -65,14 +68,22 @@ def report_rate_limits(limiter: RateLimiter, system_event: SystemEvent) -> None:
 async def _retention(
     system_event: SystemEvent, prune: Callable[[], Awaitable[PruneResult]], log: logging.Logger
 ) -> None:
+    started = time.monotonic()
     try:
         result = await prune()
     except Exception as exc:  # retention must never stop ingest
         log.warning("retention failed: %s", exc)
     else:
-        if result.deleted or result.archived:
+        if result.deleted or result.archived or result.released_pages:
             system_event(
                 "info",
                 "retention pruned old events",
-                {"deleted": result.deleted, "archived": result.archived},
+                {
+                    "deleted": result.deleted,
+                    "archived": result.archived,
+                    "seconds": round(time.monotonic() - started, 2),
+                    "writer_turns": result.steps,
+                    "longest_turn_ms": round(result.longest_step_s * 1000, 1),
+                    "released_pages": result.released_pages,
+                },
             )

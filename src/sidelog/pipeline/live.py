@@ -56,11 +56,20 @@ class Subscription:
         return await self.get()
 
 
+MAX_FACET_VALUES = 1_000
+"""Distinct categories (and sources) counted by name; the rest are summed under ``OTHER``."""
+OTHER = "(other)"
+"""The value under which events of untracked categories or sources are counted."""
+
+
 @dataclass
 class FacetCounts:
     """Stored events per level, category and source, kept in memory.
 
     Counting each committed batch costs far less than a ``GROUP BY`` per screen refresh.
+    At most ``max_values`` distinct values are kept per facet, so a flood of distinct
+    category names cannot grow memory (or the sidebar and palette) without bound; the
+    first time a facet overflows it is reported once through ``take_overflows``.
     """
 
     counts: dict[str, dict[str, int]] = field(
@@ -69,11 +78,25 @@ class FacetCounts:
     """Facet name (``level``, ``category``, ``source``) -> value -> stored events."""
     total: int = 0
     """Stored events in all (the sum of any one facet)."""
+    max_values: int = MAX_FACET_VALUES
+    """Distinct values named per facet; the rest count as one more entry, ``OTHER``."""
+    _overflowed: set[str] = field(default_factory=set)
+    _unreported: list[str] = field(default_factory=list)
 
     def reset(self, counts: dict[str, dict[str, int]]) -> None:
-        """Start again from counts read from the store (at open, after a prune)."""
-        self.counts = counts
-        self.total = sum(counts["level"].values())
+        """Start again from counts read from the store (at open, after a prune); the largest stay named."""
+        capped: dict[str, dict[str, int]] = {}
+        for facet, values in counts.items():
+            if len(values) <= self.max_values:
+                capped[facet] = dict(values)
+                continue
+            ranked = sorted(values.items(), key=lambda item: item[1], reverse=True)
+            kept = dict(ranked[: self.max_values])
+            kept[OTHER] = kept.get(OTHER, 0) + sum(count for _, count in ranked[self.max_values :])
+            capped[facet] = kept
+            self._note_overflow(facet)
+        self.counts = capped
+        self.total = sum(capped["level"].values())
 
     def add(self, events: list[Event]) -> None:
         """Count newly stored events."""
@@ -82,11 +105,36 @@ class FacetCounts:
             self.counts["category"],
             self.counts["source"],
         )
+        limit = self.max_values
         for event in events:
             levels[event.level] = levels.get(event.level, 0) + 1
-            categories[event.category] = categories.get(event.category, 0) + 1
-            sources[event.source] = sources.get(event.source, 0) + 1
+            category = event.category
+            if category in categories:
+                categories[category] += 1
+            elif len(categories) < limit:
+                categories[category] = 1
+            else:
+                categories[OTHER] = categories.get(OTHER, 0) + 1
+                self._note_overflow("category")
+            source = event.source
+            if source in sources:
+                sources[source] += 1
+            elif len(sources) < limit:
+                sources[source] = 1
+            else:
+                sources[OTHER] = sources.get(OTHER, 0) + 1
+                self._note_overflow("source")
         self.total += len(events)
+
+    def take_overflows(self) -> list[str]:
+        """Facets that went over ``max_values`` since the last call (each named once per run)."""
+        facets, self._unreported = self._unreported, []
+        return facets
+
+    def _note_overflow(self, facet: str) -> None:
+        if facet not in self._overflowed:
+            self._overflowed.add(facet)
+            self._unreported.append(facet)
 
 
 class LiveFeed:

@@ -78,10 +78,6 @@ class IngestQueue:
         """True when producers should stop reading."""
         return self._events >= self.capacity
 
-    def has_room(self, count: int) -> bool:
-        """Whether ``count`` more events fit without passing the capacity."""
-        return self._events + count <= self.capacity
-
     @property
     def has_marker(self) -> bool:
         """Whether a sync marker is waiting (the writer then flushes at once)."""

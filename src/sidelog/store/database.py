@@ -1,46 +1,64 @@
-"""Opening the SQLite file: folder, lock, PRAGMAs and the two SQLAlchemy engines.
+"""Opening the SQLite file: folder, lock, start-up checks, schema, PRAGMAs and the two engines.
 
 The writer engine holds the single connection that ever writes and begins its
 transactions with ``BEGIN IMMEDIATE`` (it takes the write lock up front, so no
 read-then-write upgrade can fail). The reader engine serves short read
 transactions beside it; WAL lets them run while the writer commits. PRAGMAs are
 applied on every new DBAPI connection via the ``connect`` event.
+
+Opening order (``Engine.open_store``): ``prepare_folder`` (folder, and an empty
+0600 file for a new store), ``DatabaseLock.acquire``, ``make_engines`` (connects
+nothing yet), ``create_schema`` (the read-only checks of store/checks.py, then
+create or upgrade, store/migrations.py), ``StoreWriter.open``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from sidelog.store.schema import metadata
+from sidelog.store.checks import QUICK_CHECK_SYNC_BYTES, StoreCheck, check_database
+from sidelog.store.errors import StoreError
+from sidelog.store.files import DatabaseLock, create_private, tighten_mode
+from sidelog.store.migrations import SCHEMA_VERSION, initialise, migrate
+from sidelog.store.wal import WAL_LIMIT_BYTES, file_size, keep_wal_short, wal_path
+from sidelog.store.writer import BUSY_TIMEOUT_MS
+
+__all__ = [
+    "DatabaseLock",
+    "StoreCheck",
+    "StoreError",
+    "create_schema",
+    "file_size",
+    "keep_wal_short",
+    "make_engines",
+    "open_schema",
+    "prepare_folder",
+    "wal_path",
+]
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=5000",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA temp_store=MEMORY",
     "PRAGMA foreign_keys=OFF",
+    f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}",
 )
 """Applied to every connection. NORMAL is durable across process crashes in WAL
-mode; only a power loss can drop the last commits (SQLite's documented trade-off)."""
-
-
-class StoreError(RuntimeError):
-    """The database cannot be opened or used; the message is the one line to show."""
+mode; only a power loss can drop the last commits (SQLite's documented trade-off).
+``journal_size_limit`` trims the WAL file whenever SQLite rewinds it (store/wal.py)."""
 
 
 def prepare_folder(db_path: Path) -> None:
-    """Create the database folder; a new ``.sidelog``-style folder gets a ``.gitignore``."""
+    """Create the database folder (a new one gets a ``.gitignore``) and, for a new
+    store, an empty database file with mode 0600 (see store/files.py)."""
     folder = db_path.parent
     try:
         created = not folder.exists()
@@ -51,39 +69,10 @@ def prepare_folder(db_path: Path) -> None:
         raise StoreError(f"cannot create the database folder {folder}: {exc.strerror or exc}") from None
     if not os.access(folder, os.W_OK):
         raise StoreError(f"cannot write to the database folder {folder}: permission denied")
-
-
-@dataclass
-class DatabaseLock:
-    """An advisory lock beside the database: one sidelog server per file."""
-
-    path: Path
-    handle: Any = None
-
-    def acquire(self) -> None:
-        """Take the lock or raise ``StoreError`` naming the process that holds it."""
-        handle = open(self.path, "a+")  # noqa: SIM115 - held for the server's lifetime
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "another process"
-            handle.close()
-            raise StoreError(
-                f"the database {self.path.with_suffix('')} is in use by another sidelog ({owner})"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
-        self.handle = handle
-
-    def release(self) -> None:
-        """Release the lock (the file stays; its content is informational)."""
-        if self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
+    try:
+        create_private(db_path.resolve())
+    except OSError as exc:
+        raise StoreError(f"cannot create the database {db_path}: {exc.strerror or exc}") from None
 
 
 def _install_hooks(engine: AsyncEngine, begin_sql: str, extra_pragmas: tuple[str, ...] = ()) -> None:
@@ -109,65 +98,36 @@ def make_engines(db_path: Path) -> tuple[AsyncEngine, AsyncEngine]:
     reader = create_async_engine(url, pool_size=4, max_overflow=4)
     # The writer keeps the hot index pages of a million-row store in its own cache
     # (measured: index inserts slow down sharply once they miss it); readers mostly
-    # touch recent pages and share the OS page cache.
+    # touch recent pages and share the OS page cache. The writer never checkpoints
+    # on its own: checkpoints are writer turns and a background task (store/wal.py).
     _install_hooks(writer, "BEGIN IMMEDIATE", ("PRAGMA wal_autocheckpoint=0", "PRAGMA cache_size=-131072"))
     _install_hooks(reader, "BEGIN", ("PRAGMA cache_size=-16384",))
     return writer, reader
 
 
-CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024
-"""Checkpoint once the WAL passes this size (the writer itself never checkpoints)."""
+def open_schema(db_path: Path, *, sync_limit: int = QUICK_CHECK_SYNC_BYTES) -> StoreCheck:
+    """Check the file (raising ``StoreError`` without touching it), then create or upgrade its schema.
 
-
-async def checkpoint(reader: AsyncEngine, mode: str = "PASSIVE") -> None:
-    """Copy committed WAL pages into the database file on a reader connection.
-
-    The writer runs with ``wal_autocheckpoint=0`` so that this I/O (and its fsync)
-    happens on another connection's thread, overlapping with ingest instead of
-    stalling a commit. PASSIVE never blocks the writer or readers.
+    Blocking; ``create_schema`` runs it on a worker thread.
     """
-    async with reader.connect() as conn:
-        await conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
-
-
-def wal_path(db_path: Path) -> Path:
-    """The write-ahead log beside the database file."""
-    return db_path.with_name(db_path.name + "-wal")
-
-
-def file_size(path: os.PathLike[str] | str) -> int:
-    """Size in bytes, 0 for a missing file (the WAL comes and goes)."""
+    check = check_database(db_path, sync_limit=sync_limit)
     try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
+        if check.new:
+            initialise(check.path)
+        elif check.version < SCHEMA_VERSION:
+            migrate(check.path, check.version)
+    except Exception as exc:  # sqlite3 errors: disk full, I/O, locked by another writer
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError(f"cannot prepare the database {check.path}: {reason}") from None
+    tighten_mode(check.path)
+    return check
 
 
-async def keep_wal_short(db_path: Path, reader: AsyncEngine, log: logging.Logger) -> None:
-    """Run forever: checkpoint whenever the WAL passes ``CHECKPOINT_WAL_BYTES`` (see ``checkpoint``).
+async def create_schema(writer: AsyncEngine) -> StoreCheck:
+    """``open_schema`` for the writer engine's file, off the event loop.
 
-    A failed checkpoint is logged on ``log`` and retried; it loses nothing.
+    This is the first access to the file, so a path that is a folder, a file that
+    is not a SQLite database, a damaged, read-only or newer file all surface here,
+    as one line instead of a traceback.
     """
-    wal = wal_path(db_path)
-    while True:
-        await asyncio.sleep(0.25)
-        if file_size(wal) > CHECKPOINT_WAL_BYTES:
-            try:
-                await checkpoint(reader)
-            except Exception as exc:  # a failed checkpoint is retried; it loses nothing
-                log.warning("checkpoint failed: %s", exc)
-
-
-async def create_schema(writer: AsyncEngine) -> None:
-    """Create missing tables and indexes (idempotent).
-
-    This is the first connection to the file, so a path that is a folder or a file
-    that is not a SQLite database surfaces here, as one line instead of a traceback.
-    """
-    try:
-        async with writer.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-    except DBAPIError as exc:
-        reason = str(exc.orig) if exc.orig is not None else str(exc)
-        url = writer.url.database
-        raise StoreError(f"cannot open the database {url}: {reason.splitlines()[0]}") from None
+    return await asyncio.to_thread(open_schema, Path(writer.url.database or ""))

@@ -1,7 +1,8 @@
-"""The database schema: the ``events`` table of SPEC section 4 and its companions.
+"""The database schema: the ``events`` table the README describes (Storage) and its companions.
 
 Column names are a public contract (users open the file with ``sqlite3`` and
-Datasette). Indexes serve the seed's six access paths at the lowest write cost:
+Datasette). Indexes serve the six access paths (by user, category, level, timestamp,
+source, and unresolved errors by user) at the lowest write cost:
 plain single-column indexes where every row needs an entry, partial ones where
 only a minority of rows do (user-less events, errors, idempotency keys). SQLite
 appends the rowid to every index entry, so ``WHERE user_id = ? ORDER BY id DESC``
@@ -55,7 +56,7 @@ Index(
     unique=True,
     sqlite_where=text("event_uid IS NOT NULL"),
 )
-# Seed access paths: by user, category, level (type), timestamp, source, and
+# The access paths: by user, category, level (type), timestamp, source, and
 # unresolved errors by user.
 Index("ix_events_user", events.c.user_id, sqlite_where=text("user_id IS NOT NULL"))
 Index("ix_events_category", events.c.category)
@@ -67,6 +68,10 @@ Index("ix_events_source", events.c.source)
 Index("ix_events_user_unresolved", events.c.user_id, events.c.resolved, sqlite_where=text("resolved = 0"))
 # Error-group triage: resolve/reopen touch a group's events; the stream shows them.
 Index("ix_events_fingerprint", events.c.fingerprint, sqlite_where=text("fingerprint IS NOT NULL"))
+# Retention picks its victims by age, whatever order the clock gave the ids (see
+# store/retention.py). Entries are appended at the right edge as events arrive, so
+# the write cost is one hot page per batch. Added by schema version 2.
+received_at_index = Index("ix_events_received_at", events.c.received_at)
 
 events_archive = Table("events_archive", metadata, *_event_columns())
 """Errors older than the retention period, moved here instead of deleted."""

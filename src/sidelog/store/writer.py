@@ -1,29 +1,47 @@
 """The single writer: every change to the database goes through one ``StoreWriter``.
 
-It owns one connection and assigns row ids itself (the database lock guarantees no
-other process writes), so a committed batch can be published with its ids without
-reading them back. Each method is one ``BEGIN IMMEDIATE`` transaction.
+Each write method is one ``BEGIN IMMEDIATE`` transaction. Row ids are assigned
+inside it, from the table's highest id read under the write lock (and never below
+the last id this writer used), so another process writing the file between two
+batches — a ``sqlite3`` shell, a script — costs nothing: no constraint failure, no
+retry, and ids still increase in commit order. A committed batch is published with
+its ids without reading them back.
+
+Long jobs (retention, the size budget) are ``RetentionJob`` steps the batcher runs
+between batches (store/retention.py); WAL checkpoints are writer turns too
+(store/wal.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sidelog.events import Event
+from sidelog.store.checks import BackgroundCheck, StoreCheck, damaged
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_to_row, group_from_row
+from sidelog.store.retention import PruneResult, RetentionJob
 from sidelog.store.schema import (
-    EVENT_COLUMN_NAMES,
     INSERT_EVENTS_MULTI_SQL,
     INSERT_EVENTS_SQL,
     MULTI_ROW_INSERT,
     UPSERT_GROUP_SQL,
 )
+from sidelog.store.wal import CHECKPOINT_WAIT_MS, CheckpointResult, WalKeeper, room_for_checkpoint
 
-_PRUNE_CHUNK = 5_000
+__all__ = ["BatchResult", "PruneResult", "RetentionJob", "StoreWriter"]
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+"""The writer's busy timeout (store/database.py sets it on every connection)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +52,6 @@ class BatchResult:
     """Events inserted, with ``id`` set, in commit order."""
     duplicates: list[Event]
     """Events whose idempotency key was already stored (accepted, not stored twice)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PruneResult:
-    """What a retention pass removed."""
-
-    deleted: int
-    """Rows removed from ``events`` (errors among them were archived first)."""
-    archived: int
-    """Old errors copied to ``events_archive`` before deletion (errors are kept, SPEC section 7)."""
 
 
 async def _insert(conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
@@ -63,30 +71,65 @@ async def _insert(conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
 
 
 class StoreWriter:
-    """Owns the write connection; not safe to call concurrently (the engine serialises)."""
+    """Owns the write connection; not safe to call concurrently (the batcher serialises)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self.path = Path(engine.url.database or "")
+        """The database file."""
         self._conn: AsyncConnection | None = None
+        self._integrity: asyncio.Task[None] | None = None
+        self._background: BackgroundCheck | None = None
         self.last_id = 0
-        """Highest row id in ``events``; the next insert uses ``last_id + 1``."""
+        """Highest row id this writer has seen or written."""
+        self.wal = WalKeeper(self.path, self.checkpoint, log)
+        """When to spend a writer turn on a checkpoint (the batcher asks it)."""
 
-    async def open(self) -> None:
-        """Open the connection and read the current highest id."""
+    async def open(self, check: StoreCheck | None = None) -> None:
+        """Open the connection and read the current highest id.
+
+        When ``check`` left the integrity check for later (a large file), it starts
+        now on its own thread and every write waits for it (``writable``).
+        """
         self._conn = await self._engine.connect()
-        async with self._conn.begin():
-            result = await self._conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM events")
-            self.last_id = int(result.scalar_one())
+        try:
+            async with self._conn.begin():
+                result = await self._conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM events")
+                self.last_id = int(result.scalar_one())
+        except DBAPIError as exc:  # a damaged page on the way to the newest row
+            await self._conn.close()
+            self._conn = None
+            raise damaged(self.path, exc.orig or exc) from None
+        if check is not None and check.integrity_deferred:
+            self._background = BackgroundCheck(check.path)
+            self._integrity = asyncio.create_task(
+                asyncio.to_thread(self._background.run), name="sidelog-quick-check"
+            )
+
+    async def writable(self) -> None:
+        """Return once the file may be written; raise the check's ``StoreError`` if it failed."""
+        if self._integrity is not None:
+            # Shielded: a cancelled waiter must not cancel the check for everyone.
+            await asyncio.shield(self._integrity)
+
+    @property
+    def integrity_failed(self) -> bool:
+        """The background integrity check found the file damaged."""
+        task = self._integrity
+        return task is not None and task.done() and not task.cancelled() and task.exception() is not None
 
     async def close(self) -> None:
         """Checkpoint the WAL into the main file and close the connection."""
+        if self._background is not None:
+            self._background.cancel()
+        if self._integrity is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._integrity
         if self._conn is not None:
             try:
-                # Straight on the driver: SQLAlchemy would autobegin (BEGIN IMMEDIATE) first,
-                # and SQLite refuses a checkpoint inside a transaction ("table is locked").
-                raw = await self._conn.get_raw_connection()
-                driver: Any = raw.driver_connection
-                await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not self.integrity_failed:
+                    driver = await self.driver()
+                    await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 await self._conn.close()
                 self._conn = None
@@ -111,15 +154,25 @@ class StoreWriter:
             raise RuntimeError("StoreWriter.open() was not called")
         return self._conn
 
+    async def driver(self) -> Any:
+        """The aiosqlite connection under ``conn``, for statements that must run outside
+        a transaction (SQLAlchemy would begin one first: checkpoints, incremental vacuum)."""
+        raw = await self.conn.get_raw_connection()
+        return raw.driver_connection
+
     async def write_batch(self, events: list[Event]) -> BatchResult:
         """Insert ``events`` (skipping already-stored idempotency keys) and count errors
         into their groups, in one transaction."""
+        await self.writable()
         conn = self.conn
         duplicates: list[Event] = []
         async with conn.begin():
             if any(event.uid is not None for event in events):
                 events, duplicates = await self._drop_known_uids(events)
-            next_id = self.last_id
+            # Under the write lock: whatever another process inserted is counted.
+            top = (await conn.exec_driver_sql("SELECT max(id) FROM events")).scalar()
+            first_id = max(self.last_id, int(top or 0)) + 1
+            next_id = first_id - 1
             rows = []
             groups: dict[str, list[Any]] = {}
             for event in events:
@@ -146,10 +199,9 @@ class StoreWriter:
                 await _insert(conn, rows)
             if groups:
                 await conn.exec_driver_sql(UPSERT_GROUP_SQL, [tuple(g) for g in groups.values()])
-        first_id = self.last_id + 1
         for offset, event in enumerate(events):
             event.id = first_id + offset
-        self.last_id = next_id
+        self.last_id = max(self.last_id, next_id)
         return BatchResult(events, duplicates)
 
     async def _drop_known_uids(self, events: list[Event]) -> tuple[list[Event], list[Event]]:
@@ -178,6 +230,7 @@ class StoreWriter:
         self, fingerprint: str, *, resolved: bool, at: int, note: str | None = None
     ) -> ErrorGroup | None:
         """Resolve or reopen a group and its events; ``None`` if no such group."""
+        await self.writable()
         conn = self.conn
         async with conn.begin():
             if resolved:
@@ -208,67 +261,39 @@ class StoreWriter:
             ).one()
         return group_from_row(row)
 
+    def retention(
+        self, *, older_than: int | None, budget_bytes: int | None, now: int | None = None
+    ) -> RetentionJob:
+        """Retention and the size budget as a job of short steps (``Batcher.run_job`` runs it)."""
+        return RetentionJob(self, older_than=older_than, budget_bytes=budget_bytes, now=now)
+
     async def prune(self, *, older_than: int | None, budget_bytes: int | None) -> PruneResult:
-        """Apply retention: archive old errors, delete old non-errors, then delete the
-        oldest non-errors while the database is over its size budget.
+        """Run a whole retention job at once (for callers with no ingest to interleave)."""
+        job = self.retention(older_than=older_than, budget_bytes=budget_bytes)
+        while await job.step():
+            await self.wal.after_turn()
+        return job.result
 
-        Works in chunks, one transaction each, so ingest is never held up for long.
+    async def checkpoint(self, mode: str = "TRUNCATE") -> CheckpointResult:
+        """One checkpoint on the write connection that waits little for readers.
+
+        With the busy timeout at ``CHECKPOINT_WAIT_MS`` for its duration, a short read
+        is waited out, and a reader holding a snapshot for long makes it return
+        ``busy`` instead of stalling the writer for up to ``BUSY_TIMEOUT_MS``. Not
+        started when the disk lacks room for it.
         """
-        deleted = archived = 0
-        columns = ", ".join(EVENT_COLUMN_NAMES)
-        if older_than is not None:
-            while True:
-                async with self.conn.begin():
-                    # Age is judged by when sidelog received an event, not by the
-                    # client's clock (a seconds-for-milliseconds mistake must not make
-                    # fresh events "50 years old"). ``received_at`` grows with ``id``, so
-                    # the oldest rows are the first ids: no index needed, and the scan
-                    # stops at the first young row.
-                    oldest: Any = await self.conn.exec_driver_sql(
-                        "SELECT id, received_at FROM events ORDER BY id LIMIT ?", (_PRUNE_CHUNK,)
-                    )
-                    ids = []
-                    for row in oldest:
-                        if row[1] >= older_than:
-                            break
-                        ids.append(row[0])
-                    if not ids:
-                        break
-                    marks = ", ".join("?" for _ in ids)
-                    result = await self.conn.exec_driver_sql(
-                        f"INSERT OR REPLACE INTO events_archive ({columns}) SELECT {columns} "
-                        f"FROM events WHERE id IN ({marks}) AND level = 'error'",
-                        tuple(ids),
-                    )
-                    archived += max(result.rowcount, 0)
-                    result = await self.conn.exec_driver_sql(
-                        f"DELETE FROM events WHERE id IN ({marks})", tuple(ids)
-                    )
-                    deleted += max(result.rowcount, 0)
-        if budget_bytes is not None:
-            while await self._used_bytes() > budget_bytes:
-                async with self.conn.begin():
-                    result = await self.conn.exec_driver_sql(
-                        "DELETE FROM events WHERE id IN (SELECT id FROM events "
-                        "WHERE level != 'error' ORDER BY id LIMIT ?)",
-                        (_PRUNE_CHUNK,),
-                    )
-                count = max(result.rowcount, 0)
-                deleted += count
-                if count == 0:
-                    break
-        return PruneResult(deleted, archived)
-
-    async def _used_bytes(self) -> int:
-        """Bytes of the database in use (pages not on the free list).
-
-        Its own short transaction: an autobegun one would stay open and make the
-        writer's next ``begin()`` fail. The WAL is left out on purpose: deleting rows
-        grows it until the next checkpoint, so counting it would make pruning chase
-        its own tail.
-        """
-        async with self.conn.begin():
-            page_size = (await self.conn.exec_driver_sql("PRAGMA page_size")).scalar_one()
-            pages = (await self.conn.exec_driver_sql("PRAGMA page_count")).scalar_one()
-            free = (await self.conn.exec_driver_sql("PRAGMA freelist_count")).scalar_one()
-        return int((pages - free) * page_size)
+        if self.integrity_failed:
+            return CheckpointResult(True, -1, -1, skipped="the database failed its integrity check")
+        await self.writable()
+        driver = await self.driver()
+        page_size = (await (await driver.execute("PRAGMA page_size")).fetchone())[0]
+        page_count = (await (await driver.execute("PRAGMA page_count")).fetchone())[0]
+        reason = room_for_checkpoint(self.path, int(page_count), int(page_size))
+        if reason is not None:
+            return CheckpointResult(True, -1, -1, skipped=reason)
+        await driver.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            row = await (await driver.execute(f"PRAGMA wal_checkpoint({mode})")).fetchone()
+        finally:
+            await driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return CheckpointResult(bool(row[0]), int(row[1]), int(row[2]))

@@ -1,9 +1,11 @@
 """The terminal UI: composes the panes, runs the engine on Textual's loop, routes events.
 
-``SidelogApp(settings)`` is the whole UI; ``run_app`` (called by ``cli.py`` when
-``sidelog`` has no sub-command, in ``run.py``) runs it and prints how it ended.
-The app holds the one piece of shared state, the active ``EventFilter``; each pane
-owns its behaviour and reports facts back as messages.
+``SidelogApp(settings)`` is the whole UI; ``sidelog.tui.run.run_app`` (what ``cli.py``
+calls when ``sidelog`` has no sub-command) runs it and prints how it ended. The app
+holds the one piece of shared state, the active ``EventFilter``; each pane owns its
+behaviour and reports facts back as messages. Live events reach the panes through
+one throttle, the ``LiveFeed`` (``sidelog.tui.live``); every timer comes from the
+``Intervals`` given to the app (``sidelog.tui.intervals``).
 """
 
 from __future__ import annotations
@@ -11,28 +13,32 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import Any, ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from sidelog.config import Settings
 from sidelog.engine import Engine, StopReport, Subscription
+from sidelog.errors import StartupError
 from sidelog.events import LEVELS, now_ms
 from sidelog.filters import EMPTY_FILTER, EventFilter
-from sidelog.ingest.tcp import StartupError
 from sidelog.pipeline.counters import Counters
 from sidelog.store.database import StoreError
-from sidelog.tui.commands import PaletteCommand, SidelogCommands, app_commands
+from sidelog.textsafe import clip, safe_text
+from sidelog.tui.commands import PaletteCommand, SidelogCommands, keyed_commands
+from sidelog.tui.intervals import Intervals
 from sidelog.tui.keys import APP_BINDINGS
-from sidelog.tui.live import LiveBuffer
+from sidelog.tui.live import LiveFeed
 from sidelog.tui.messages import EngineFailed, EngineStarted, EventsCommitted
 from sidelog.tui.screens.help import HelpScreen
 from sidelog.tui.screens.prompt import PromptScreen
@@ -43,16 +49,11 @@ from sidelog.tui.widgets.sidebar import FilterSidebar
 from sidelog.tui.widgets.stream import StreamView
 from sidelog.tui.widgets.summary import FilterSummary
 
-LIVE_INTERVAL_S = 1 / 30
-"""Shortest gap between two live updates of the stream (a burst becomes one repaint)."""
-COUNTS_INTERVAL_S = 1.0
-"""How often the sidebar's live counts are brought up to date (as often as the health bar:
-each update repaints the whole sidebar, which a flood would otherwise pay for twice a second)."""
-
 WIDE_COLUMNS = 120
-"""From this width both side panes show by default."""
+"""From this width both side panes show by default (the screen has class ``-wide``)."""
 MEDIUM_COLUMNS = 100
-"""From this width the filter sidebar shows by default; below it, only the stream."""
+"""From this width the filter sidebar shows by default (``-medium``); below it (``-narrow``),
+only the stream. Which pane shows at which tier is in ``styles/app.tcss``."""
 
 
 class SidelogApp(App[int]):
@@ -61,23 +62,22 @@ class SidelogApp(App[int]):
     TITLE = "sidelog"
     COMMANDS = App.COMMANDS | {SidelogCommands}
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MEDIUM_COLUMNS, "-medium"), (WIDE_COLUMNS, "-wide")]
+    """Width tiers: Textual gives the screen one of these classes as the terminal resizes."""
 
     flt: reactive[EventFilter] = reactive(EMPTY_FILTER, init=False)
     """What the stream shows (history and live alike)."""
-    show_sidebar: reactive[bool] = reactive(True)
-    """Whether the filter sidebar is displayed."""
-    show_errors: reactive[bool] = reactive(True)
-    """Whether the error groups pane is displayed."""
 
     def __init__(
         self,
         settings: Settings,
         *,
         clock: Callable[[], int] = now_ms,
-        health_interval: float = 1.0,
+        intervals: Intervals | None = None,
         handle_signals: bool = False,
     ) -> None:
-        """``clock`` dates relative ages (tests freeze it); ``handle_signals`` drains on SIGTERM."""
+        """``clock`` dates relative ages and ``intervals`` sets every timer (tests pass their
+        own of both); ``handle_signals`` drains on SIGTERM and SIGINT."""
         super().__init__(css_path=stylesheet_path())
         self.settings = settings
         self.engine: Engine | None = None
@@ -90,12 +90,10 @@ class SidelogApp(App[int]):
         self.stop_counters: Counters | None = None
         """The engine's counters at stop, for the summary line."""
         self._clock = clock
-        self._health_interval = health_interval
+        self._intervals = intervals or Intervals()
         self._handle_signals = handle_signals
-        self._live = LiveBuffer()
         self._subscription: Subscription | None = None
         self._quitting = False
-        self._width_tier: int | None = None
         self._counts_seen = -1
         self._lagged_seen = 0
 
@@ -108,39 +106,39 @@ class SidelogApp(App[int]):
             with Vertical(id="centre"):
                 yield FilterSummary(id="summary")
                 yield Static("starting sidelog…", id="stream-placeholder")
-            yield ErrorsPane(clock=self._clock, id="errors")
+            every = self._intervals
+            yield ErrorsPane(
+                clock=self._clock, reload_every=every.errors_reload, ages_every=every.ages, id="errors"
+            )
         yield HealthBar(id="health")
         yield Footer()
 
     def on_mount(self) -> None:
         """Start the engine in a worker so the first frame does not wait for it."""
         self.query_one("#sidebar", FilterSidebar).border_title = "Filters"
+        self.watch(self.screen, "focused", self._focus_moved, init=False)
         self._start_engine()
         if self._handle_signals:  # `kill` and `kill -INT` drain like `q` (Ctrl+C is a key in raw mode)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 asyncio.get_running_loop().add_signal_handler(signum, self.call_next, self.action_quit)
 
-    def on_resize(self, event: events.Resize) -> None:
-        """Collapse side panes on narrow terminals (only when crossing a width tier)."""
-        width = event.size.width
-        tier = 2 if width >= WIDE_COLUMNS else 1 if width >= MEDIUM_COLUMNS else 0
-        if tier != self._width_tier:
-            self._width_tier = tier
-            self.show_sidebar = tier >= 1
-            self.show_errors = tier >= 2
+    def on_resize(self) -> None:
+        """Forget ``s``/``e`` choices made in another width tier (the screen's class still names
+        the tier in use until this resize lands), so crossing tiers restores their defaults."""
+        body = self.query_one("#body")
+        tier = self._width_tier()
+        body.remove_class(*(name for name in body.classes if name.startswith("-flip-") and tier not in name))
 
-    def watch_show_sidebar(self, show: bool) -> None:
-        """Show or hide the sidebar, moving focus off it when hidden."""
-        self._show_pane("#sidebar", show, "-no-sidebar")
+    def _width_tier(self) -> str:
+        """The main screen's ``HORIZONTAL_BREAKPOINTS`` class (Textual keeps it up to date)."""
+        screen = self.query_one("#body").screen
+        return next((name for _, name in self.HORIZONTAL_BREAKPOINTS if screen.has_class(name)), "")
 
-    def watch_show_errors(self, show: bool) -> None:
-        """Show or hide the errors pane, moving focus off it when hidden."""
-        self._show_pane("#errors", show, "-no-errors")
-
-    def _show_pane(self, selector: str, show: bool, hidden_class: str) -> None:
-        self.query_one("#body").set_class(not show, hidden_class)
-        if not show and self.query_one(selector).has_focus:
-            self._focus_stream()
+    def _focus_moved(self, focused: Widget | None) -> None:
+        # A pane hidden by a narrower terminal drops the focus; the stream takes it.
+        if focused is None and not self._quitting:
+            for stream in self.query(StreamView):
+                stream.focus()
 
     def _focus_stream(self) -> None:
         streams = self.query(StreamView)
@@ -153,14 +151,16 @@ class SidelogApp(App[int]):
 
     @work(name="engine-start", group="engine", exclusive=True, exit_on_error=False)
     async def _start_engine(self) -> None:
-        from sidelog.commands.serve import start_engine
+        # The composition root ``sidelog serve`` uses too: same endpoints, token and
+        # process settings. Imported here so importing the UI loads no endpoint code.
+        from sidelog.server import start_server
 
         try:
-            engine = await start_engine(self.settings)
+            running = await start_server(self.settings)
         except (StartupError, StoreError, OSError) as exc:
             self.post_message(EngineFailed(str(exc)))
             return
-        self.post_message(EngineStarted(engine))
+        self.post_message(EngineStarted(running.engine))
 
     async def on_engine_started(self, message: EngineStarted) -> None:
         """Mount the stream over the running engine and start following it."""
@@ -177,8 +177,8 @@ class SidelogApp(App[int]):
             await stream.set_filter(self.flt)
         self.query_one("#errors", ErrorsPane).attach(engine)
         self._refresh_counts()
-        self.set_interval(COUNTS_INTERVAL_S, self._refresh_counts, name="sidebar-counts")
-        self.set_interval(self._health_interval, self._refresh_health, name="health")
+        self.set_interval(self._intervals.counts, self._refresh_counts, name="sidebar-counts")
+        self.set_interval(self._intervals.health, self._refresh_health, name="health")
         self._refresh_health()
         self._follow_live(self._subscription)
         gc.freeze()  # start-up objects live as long as the app: no ~100 ms full scans of them
@@ -191,23 +191,20 @@ class SidelogApp(App[int]):
 
     @work(name="live-events", group="live", exclusive=True, exit_on_error=False)
     async def _follow_live(self, subscription: Subscription) -> None:
-        while True:
-            self._live.add(await subscription.get())
-            self.post_message(EventsCommitted())
-            await asyncio.sleep(LIVE_INTERVAL_S)  # let a burst accumulate into one update
+        intervals = self._intervals
+        async for batch in LiveFeed(subscription, frame=intervals.frame, flood_frame=intervals.flood_frame):
+            self.post_message(EventsCommitted(batch))
 
-    def on_events_committed(self, _: EventsCommitted) -> None:
-        """Route everything committed since the last update to the panes, once."""
+    def on_events_committed(self, message: EventsCommitted) -> None:
+        """Route one frame's committed events to the panes."""
         subscription = self._subscription
-        batch = self._live.take(subscription)
         if subscription is not None and subscription.lagged > self._lagged_seen:
             # Batches were dropped on the way: the store has them, so reload instead of showing a gap.
             self._lagged_seen = subscription.lagged
             self._apply_filter(self.flt)
             self.query_one("#errors", ErrorsPane).errors_arrived()
             return
-        if batch is None:
-            return
+        batch = message.batch
         with self.batch_update():
             for stream in self.query(StreamView):
                 stream.add_batch(batch)
@@ -318,19 +315,23 @@ class SidelogApp(App[int]):
 
     def action_toggle_sidebar(self) -> None:
         """Go to the filter sidebar; hide it if already there."""
-        self.show_sidebar = self._visit("#sidebar", self.show_sidebar)
+        self._visit(self.query_one("#sidebar"))
 
     def action_toggle_errors(self) -> None:
         """Go to the error groups pane; hide it if already there."""
-        self.show_errors = self._visit("#errors", self.show_errors)
+        self._visit(self.query_one("#errors"))
 
-    def _visit(self, selector: str, shown: bool) -> bool:
-        """Focus a side pane and return True, or False when it already had focus."""
-        pane = self.query_one(selector)
-        if shown and pane.has_focus:
-            return False
-        self.call_after_refresh(pane.focus)
-        return True
+    def _visit(self, pane: Widget) -> None:
+        """Focus a side pane, showing it if hidden; hide it if it had focus. Showing or hiding
+        flips its default for this width tier (``-flip-<pane><tier>`` on ``#body``: app.tcss)."""
+        if pane.display and not pane.has_focus:
+            self.call_after_refresh(pane.focus)
+            return
+        self.query_one("#body").toggle_class(f"-flip-{pane.id}{self._width_tier()}")
+        if pane.has_focus:
+            self._focus_stream()
+        else:
+            self.call_after_refresh(pane.focus)
 
     def action_help(self) -> None:
         """Every key, by where it works."""
@@ -348,9 +349,18 @@ class SidelogApp(App[int]):
             ("Errors pane (right)", [ErrorsPane]),
         ]
 
-    def palette_commands(self) -> Iterable[PaletteCommand]:
-        """What Ctrl+P offers (see ``commands.app_commands``)."""
-        return app_commands(self)
+    def palette_commands(self) -> Iterator[PaletteCommand]:
+        """What Ctrl+P offers: the keyed actions, the panes' own, a toggle per category and source."""
+        yield from keyed_commands(self, [type(self)])
+        for stream in self.query(StreamView):
+            yield from stream.palette_commands()
+        yield from self.query_one(ErrorsPane).palette_commands()
+        if self.engine is not None:
+            counts = self.engine.facet_counts()
+            for facet, field in (("category", "categories"), ("source", "sources")):
+                for value in sorted(counts[facet]):
+                    title = f"Toggle {facet}: {safe_text(clip(value, 60))}"
+                    yield PaletteCommand(title, "filter", partial(self.toggle_filter, field, value))
 
     def toggle_filter(self, field: str, value: str) -> None:
         """Add ``value`` to, or remove it from, one set field of the filter."""
@@ -385,10 +395,3 @@ class SidelogApp(App[int]):
         """However the app ends, the engine drains and releases the database."""
         await self._stop_engine()
         gc.unfreeze()  # what the app froze may be collected again once it is gone
-
-
-def run_app(settings: Settings) -> int:
-    """Run the UI until ``q`` (see ``sidelog.tui.run``; kept here for ``cli.py``)."""
-    from sidelog.tui.run import run_app as run
-
-    return run(settings)

@@ -1,24 +1,25 @@
 """The Ctrl+P palette: every keyboard action, findable by name.
 
-The provider asks the app for its current commands (``PaletteCommands``), so the
-palette offers exactly what the keys do, plus one entry per known category and
-source, and never an action that is unavailable right now.
+The provider asks the running app for its current commands (any app with a
+``palette_commands`` method, the ``PaletteCommands`` protocol), so the palette offers
+exactly what the keys do, plus whatever the app adds, and never an action that is
+unavailable right now. This module knows no sidelog widget and no sidelog app: the
+panes build their own ``PaletteCommand``s and the app gathers them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.markup import escape
 
-from sidelog.tui.sanitize import clip, safe_text
-
-if TYPE_CHECKING:
-    from sidelog.tui.app import SidelogApp
+from sidelog.tui.screens.help import bindings_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,42 +71,20 @@ def _highlight(matcher: Matcher, title: str) -> Content:
     return content
 
 
-def app_commands(app: SidelogApp) -> Iterator[PaletteCommand]:
-    """The keyed actions of the app and its panes, plus a toggle per known category and source."""
-    from sidelog.tui.screens.help import bindings_of
-    from sidelog.tui.widgets.errors import ErrorsPane
-    from sidelog.tui.widgets.stream import StreamView
-
+def keyed_commands(app: App[Any], classes: Iterable[type[DOMNode]]) -> Iterator[PaletteCommand]:
+    """One command per described binding of ``classes`` (each action once), run by ``app``."""
     seen: set[str] = set()
-    for binding in bindings_of([type(app)]):
+    for binding in bindings_of(classes):
         if binding.action in seen:
             continue
         seen.add(binding.action)
         yield PaletteCommand(
             binding.description, f"key: {app.get_key_display(binding)}", _runner(app, binding.action)
         )
-    for stream in app.query(StreamView):
-        yield PaletteCommand("Follow the newest events", "key: f or end in the stream", stream.resume_follow)
-    errors = app.query_one(ErrorsPane)
-    in_pane = "key: {} in the errors pane"
-    if errors.check_action("resolve", ()):
-        yield PaletteCommand(
-            "Resolve the highlighted error group", in_pane.format("r"), errors.action_resolve
-        )
-    if errors.check_action("reopen", ()):
-        yield PaletteCommand("Reopen the highlighted error group", in_pane.format("u"), errors.action_reopen)
-    yield PaletteCommand("Show resolved error groups too", in_pane.format("t"), errors.action_toggle_view)
-    if app.engine is not None:
-        counts = app.engine.facet_counts()
-        for facet, field in (("category", "categories"), ("source", "sources")):
-            for value in sorted(counts[facet]):
-                title = f"Toggle {facet}: {safe_text(clip(value, 60))}"
-                yield PaletteCommand(title, "filter", _toggler(app, field, value))
 
 
-def _runner(app: SidelogApp, action: str) -> Callable[[], object]:
+def _runner(app: App[Any], action: str) -> Callable[[], object]:
     return lambda: app.run_action(action)
 
 
-def _toggler(app: SidelogApp, field: str, value: str) -> Callable[[], object]:
-    return lambda: app.toggle_filter(field, value)
+__all__ = ["PaletteCommand", "PaletteCommands", "SidelogCommands", "keyed_commands"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from sidelog.engine import Engine
+from sidelog.pipeline.batcher import CommittedBatch
 
 
 @dataclass
@@ -27,20 +28,8 @@ class EngineFailed(Message):
     reason: str
 
 
-class EventsCommitted(Message):
-    """New committed batches are waiting in the app's live buffer.
-
-    A signal without payload: the handler drains everything buffered, so a newer
-    pending signal can replace an older one and a burst becomes one UI update.
-    """
-
-    def can_replace(self, message: Message) -> bool:
-        """Any pending ``EventsCommitted`` is redundant once this one is queued."""
-        return isinstance(message, EventsCommitted)
-
-
 @dataclass
-class TriageFailed(Message):
-    """A resolve or reopen did not reach the database."""
+class EventsCommitted(Message):
+    """One frame's worth of committed events (``LiveFeed`` merged and paced them)."""
 
-    reason: str
+    batch: CommittedBatch

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sidelog.events import Event
-from sidelog.tui.sanitize import clip, safe_text
+from sidelog.textsafe import clip, safe_text
 from sidelog.tui.widgets.text_lines import TextLines
 
 MESSAGE_CHARS = 4_000

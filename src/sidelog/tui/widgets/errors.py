@@ -26,15 +26,13 @@ from textual.worker import Worker, WorkerState
 from sidelog.engine import Engine
 from sidelog.events import now_ms
 from sidelog.store.models import ErrorGroup
+from sidelog.textsafe import clip, safe_text
 from sidelog.tui import humanize
-from sidelog.tui.sanitize import clip, safe_text
+from sidelog.tui.commands import PaletteCommand
 from sidelog.tui.screens.prompt import PromptScreen
 
 GROUP_LIMIT = 100
 """Most groups listed at once (the newest by activity)."""
-
-RELOAD_EVERY_S = 1.0
-"""Shortest gap between two reads of the groups while errors keep arriving."""
 
 _MAX_MESSAGE_CHARS = 400  # enough for two wrapped lines at any sane pane width
 
@@ -64,9 +62,20 @@ class ErrorsPane(OptionList):
 
         group: ErrorGroup
 
-    def __init__(self, *, clock: Callable[[], int] = now_ms, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], int] = now_ms,
+        reload_every: float = 1.0,
+        ages_every: float = 15.0,
+        id: str | None = None,
+    ) -> None:
+        """``reload_every``: shortest gap in seconds between two reads of the groups while
+        errors keep arriving; ``ages_every``: how often relative ages are redrawn."""
         super().__init__(id=id, markup=False)
         self._clock = clock
+        self._reload_every = reload_every
+        self._ages_every = ages_every
         self._engine: Engine | None = None
         self._groups: list[ErrorGroup] = []
         self._kept: dict[str, ErrorGroup] = {}
@@ -86,10 +95,10 @@ class ErrorsPane(OptionList):
         self.reload()
 
     def errors_arrived(self) -> None:
-        """New error events were committed: reload soon, at most once per ``RELOAD_EVERY_S``."""
+        """New error events were committed: reload soon, at most once per ``reload_every``."""
         if not self._reload_pending:
             self._reload_pending = True
-            wait = self._last_reload + RELOAD_EVERY_S - time.monotonic()
+            wait = self._last_reload + self._reload_every - time.monotonic()
             self.set_timer(max(0.05, wait), self.reload)
 
     @work(name="errors-reload", group="errors", exclusive=True, exit_on_error=False)
@@ -205,7 +214,7 @@ class ErrorsPane(OptionList):
 
     def on_mount(self) -> None:
         """Keep relative ages fresh."""
-        self.set_interval(15, self.rerender, name="errors-ages")
+        self.set_interval(self._ages_every, self.rerender, name="errors-ages")
 
     def on_resize(self, event: events.Resize) -> None:
         """Refit the rows to the new width."""
@@ -272,6 +281,25 @@ class ErrorsPane(OptionList):
         group = self.highlighted_group
         if group is not None and group.status == "resolved":
             self._triage(group.fingerprint, resolve=False, note=None)
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """What the command palette offers for the pane (triage only where it applies)."""
+        in_pane = "key: {} in the errors pane"
+        commands = []
+        if self.check_action("resolve", ()):
+            commands.append(
+                PaletteCommand(
+                    "Resolve the highlighted error group", in_pane.format("r"), self.action_resolve
+                )
+            )
+        if self.check_action("reopen", ()):
+            commands.append(
+                PaletteCommand("Reopen the highlighted error group", in_pane.format("u"), self.action_reopen)
+            )
+        commands.append(
+            PaletteCommand("Show resolved error groups too", in_pane.format("t"), self.action_toggle_view)
+        )
+        return commands
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a group: ask the app to show its events."""

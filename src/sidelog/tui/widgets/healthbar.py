@@ -13,8 +13,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from sidelog.health import Health
+from sidelog.textsafe import safe_text
 from sidelog.tui import humanize
-from sidelog.tui.sanitize import safe_text
 
 SPARK_WIDTH = 20
 """Seconds of ingest history drawn in the sparkline."""

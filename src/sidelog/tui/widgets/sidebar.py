@@ -21,8 +21,8 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from sidelog.events import LEVELS
 from sidelog.filters import EMPTY_FILTER, EventFilter
+from sidelog.textsafe import safe_text
 from sidelog.tui import humanize
-from sidelog.tui.sanitize import safe_text
 
 FACETS: tuple[tuple[str, str, str], ...] = (
     ("level", "levels", "Levels"),

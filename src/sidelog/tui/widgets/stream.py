@@ -1,54 +1,40 @@
 """The live event stream: a virtual list over the store, so a million events scroll like ten.
 
-Only a bounded window of events (``WINDOW_MAX``) lives in memory, oldest first, paged
-from the store by id cursor as the view moves (``HistoryView``, in ``stream_history``).
-Rows are drawn one line at a time (``render_line``) from an LRU cache of ``Strip``s, so
-a frame costs the visible rows only.
-
-Follow mode keeps the newest event in view as batches arrive. Any move up pauses it;
-while paused, arriving events that match are counted (``new_since_pause``) and ``end``
-or ``f`` resumes. Every string from an event goes through ``safe_text`` and into
-``Segment``s directly: nothing is parsed as markup and no control character reaches
-the terminal.
+A bounded window of events is held, oldest first, and paged from the store by id cursor
+by the view's ``HistoryPager`` (``stream_history``); the view keeps the cursor, scroll
+position and follow mode, and draws rows one line at a time from an LRU cache of strips.
+Follow mode keeps the newest event in view; any move up pauses it, arriving events are
+then counted (``new_since_pause``) and ``end`` or ``f`` resumes. Batches are applied as
+they come (the app paces them: ``sidelog.tui.live``). Event text goes through
+``safe_text`` into ``Segment``s (``stream_rows``): never markup, never a control character.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from dataclasses import dataclass
 from itertools import chain
 
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.timer import Timer
 
 from sidelog.engine import Engine
 from sidelog.events import Event
 from sidelog.filters import EventFilter
 from sidelog.pipeline.batcher import CommittedBatch
-from sidelog.tui.widgets.stream_history import PAGE_SIZE, HistoryView
+from sidelog.tui.commands import PaletteCommand
+from sidelog.tui.widgets.stream_history import HistoryPager, PageSizes
 from sidelog.tui.widgets.stream_rows import COMPONENTS, render_row
 
-FIRST_PAGE = 300
-"""Events fetched on a filter change: a few screens, so the first paint is quick."""
-WINDOW_MAX = 6000
-"""Most events held in memory; beyond it the far end of the window is dropped."""
-FOLLOW_FPS = 15
-"""Most repaints per second of a following stream (a quiet stream shows each event at once)."""
-FLOOD_FPS = 5
-"""Repaints per second while a flood arrives: a full-screen frame costs the event loop
-milliseconds that ingest needs (measured over 1M events: at 15 fps the attached UI cut
-ingest to 0.74 of headless; at 5 fps, 0.99). Nobody reads rows scrolling past faster."""
-FLOOD_EVENTS_PER_FRAME = 100
-"""A frame that shows more new events than this means a flood (about 1,500 events/s)."""
 
-
-class StreamView(HistoryView, can_focus=True):
+class StreamView(ScrollView, can_focus=True):
     """The centre pane: time, level, category, source, user and message of each event."""
 
     COMPONENT_CLASSES = {f"stream--{name}" for name in COMPONENTS}
@@ -81,9 +67,11 @@ class StreamView(HistoryView, can_focus=True):
         Binding("enter", "open", "Open event", id="stream.open"),
     ]
 
-    following: var[bool] = var(True)
+    # Not run at mount (init=False): the app learns of a change, never of the initial state,
+    # so a FollowChanged cannot reach it while it is already tearing down its panes.
+    following: var[bool] = var(True, init=False)
     """True while the newest event is kept in view as events arrive."""
-    new_since_pause: var[int] = var(0)
+    new_since_pause: var[int] = var(0, init=False)
     """Matching events that arrived since follow was paused."""
 
     @dataclass
@@ -99,145 +87,211 @@ class StreamView(HistoryView, can_focus=True):
         following: bool
         new_since_pause: int
 
-    def __init__(self, engine: Engine, *, id: str | None = None) -> None:
-        super().__init__(engine, WINDOW_MAX, id=id)
-        self._incoming: list[Event] = []
-        """Live events held briefly while following, so a flood repaints at most ``FOLLOW_FPS``."""
-        self._flushed_at = 0.0
-        self._frame_s = 1 / FOLLOW_FPS
-        """Current follow-mode frame interval: shorter when quiet, longer under a flood."""
-        self._flush_timer: Timer | None = None
+    def __init__(self, engine: Engine, *, sizes: PageSizes | None = None, id: str | None = None) -> None:
+        """``sizes`` sets the pages and window (the defaults suit a terminal; tests shrink them)."""
+        super().__init__(id=id)
+        self._engine = engine
+        self._pager = HistoryPager(engine, sizes or PageSizes(), on_error=self._read_failed)
+        self._cursor = -1
+        self._owed_up = 0
+        """Rows the user asked to move above the window while the older page was loading."""
+        self._adjusting = 0
+        self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
+        """Drawn rows by (row key, width, highlighted): cleared whenever the window is replaced."""
         self._styles: dict[str, Style] | None = None
-        self.painted_at = 0.0
-        """``time.perf_counter()`` when a row was last drawn (benchmarks and tests)."""
-        self.painted_cursor_at = 0.0
-        """``time.perf_counter()`` when the cursor row was last drawn."""
-        self.loaded_at = 0.0
-        """``time.perf_counter()`` when the newest page under ``loaded_filter`` was last loaded."""
-        self.loaded_filter: EventFilter | None = None
-        """The filter of the last completed reload (``None`` before the first)."""
 
     # ------------------------------------------------------------------ public API
+
+    @property
+    def pager(self) -> HistoryPager:
+        """The window of the store this view shows (its state: loads in flight, edges)."""
+        return self._pager
+
+    @property
+    def filter(self) -> EventFilter:
+        """The filter applied to history and live events."""
+        return self._pager.filter
+
+    @property
+    def window(self) -> list[Event]:
+        """The events held in memory, oldest first (a copy)."""
+        return self._pager.events()
+
+    @property
+    def cursor_event(self) -> Event | None:
+        """The highlighted event, if any."""
+        rows = self._pager.rows
+        return rows[self._cursor].event if 0 <= self._cursor < len(rows) else None
+
+    @property
+    def paging(self) -> bool:
+        """True while a history page is fetched, or a move waits for one."""
+        return self._pager.loading_older or self._pager.loading_newer or self._owed_up > 0
+
     async def set_filter(self, flt: EventFilter) -> None:
         """Apply ``flt``: reload the newest page from the store and follow from there."""
-        self._filter = flt
-        await self._reload()
+        await self._reload(flt)
 
     def add_batch(self, batch: CommittedBatch) -> None:
         """Take one committed batch of live events (keeps those the filter matches)."""
-        matches, limit = self._filter.matches, self._window.limit
-        arrived = [event for event in chain(batch.stored, batch.live_only) if matches(event)]
+        arrived = self._pager.matching(chain(batch.stored, batch.live_only))
         if not arrived:
             return
-        if self._pending is not None:
-            self._pending.extend(arrived)
-            del self._pending[:-limit]
-            if not self.following:
-                self.new_since_pause += len(arrived)
-            return
-        if self.following:
-            self._incoming.extend(arrived)
-            if len(self._incoming) > limit:  # a flood: only the newest can be shown anyway
-                del self._incoming[:-limit]
-                self._window.has_older = True
-            wait = self._flushed_at + self._frame_s - time.perf_counter()
-            if wait <= 0:
-                self._flush_incoming()
-            elif self._flush_timer is None:
-                self._flush_timer = self.set_timer(wait, self._flush_incoming, name="stream-follow")
-            return
-        self.new_since_pause += len(arrived)
-        self._window.append_paused(arrived)
-        self._after_edit()
-
-    def _flush_incoming(self) -> None:
-        """Show the live events held back by the follow-mode frame limit."""
-        if self._flush_timer is not None:
-            self._flush_timer.stop()
-            self._flush_timer = None
-        incoming, self._incoming = self._incoming, []
-        self._flushed_at = time.perf_counter()
-        self._frame_s = 1 / (FLOOD_FPS if len(incoming) > FLOOD_EVENTS_PER_FRAME else FOLLOW_FPS)
-        if not incoming:
-            return
-        if self.following:
-            self._append(incoming)
-        else:  # paused since they arrived: they still came before the pause
-            self._window.append_paused(incoming)
-            self._after_edit()
+        if not self.following:
+            self.new_since_pause += len(arrived)
+        if self._pager.holding:
+            self._pager.hold(arrived)
+        else:
+            self._append(arrived)
 
     def resume_follow(self) -> None:
         """Jump to the newest event and follow again (``end`` / ``f``)."""
-        if self._window.detached or self._pending is not None:
-            self.run_worker(self._reload(), name="stream-reload", group="stream-load", exclusive=True)
+        if self._pager.detached or self._pager.holding:
+            reload = self._reload(self._pager.filter)
+            self.run_worker(reload, name="stream-reload", group="stream-load", exclusive=True)
             return
         self.new_since_pause = 0
         self.following = True
-        self._set_cursor(len(self._rows) - 1, scroll=False)
+        self._set_cursor(len(self._pager.rows) - 1, scroll=False)
         self._scroll_to_end()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """What the command palette offers for the stream."""
+        return [PaletteCommand("Follow the newest events", "key: f or end in the stream", self.resume_follow)]
 
     # --------------------------------------------------------------- window edits
 
-    async def _reload(self) -> None:
-        self._generation += 1
-        generation = self._generation
-        self._pending = []
-        self._incoming = []  # all in the store (or not wanted under a new filter)
-        page = await self._query(limit=FIRST_PAGE)
-        if generation != self._generation:
-            return
+    async def _reload(self, flt: EventFilter) -> None:
+        page = await self._pager.reload(flt)
         if page is None:
-            self._pending = None
             return
-        pending, self._pending = self._pending or [], None
-        page.reverse()
-        newest = (page[-1].id if page else None) or 0
-        fresh = [event for event in pending if event.id is None or event.id > newest]
-        self._window.replace([], has_older=len(page) >= FIRST_PAGE, detached=False)
-        self._reset_view()
+        self._window_replaced()
         self.new_since_pause = 0
         self.following = True
-        self._append([*page, *fresh])
-        self.loaded_filter = self._filter
-        self.loaded_at = time.perf_counter()
+        self._append(page)
 
     def _append(self, batch: list[Event]) -> None:
-        """Add the newest events while following (keeps the newest in view)."""
+        """Add the newest events; while following, keep the newest in view."""
         if not self.following:
-            self._window.append_paused(batch)
-            self._after_edit()
+            self._pager.append_paused(batch)
+            self._update_virtual_size()
+            if self._cursor < 0 and self._pager.rows:
+                self._set_cursor(0, scroll=False)
             return
-        dropped = self._window.append_following(batch)
+        dropped = self._pager.append_following(batch)
         self._cursor = max(-1, self._cursor - dropped)
         self._update_virtual_size()
-        self._set_cursor(len(self._rows) - 1, scroll=False)
+        self._set_cursor(len(self._pager.rows) - 1, scroll=False)
         self._scroll_to_end()
 
-    def _after_edit(self) -> None:
+    def _window_replaced(self) -> None:
+        """No stale strips, no move owed to a load of the old window."""
+        self._cache.clear()
+        self._owed_up = 0
+        self.refresh()
+
+    def _read_failed(self, exc: Exception) -> None:
+        self.notify(f"Could not read history: {type(exc).__name__}", severity="error", markup=False)
+
+    # ---------------------------------------------------------------- paging
+
+    def _maybe_page(self) -> None:
+        """Fetch the next page if the view is near an edge of the window."""
+        if not self.is_mounted:
+            return
+        top = round(self.scroll_y)
+        older = self._pager.claim_older(top, owed=self._owed_up > 0)
+        if older is not None:
+            self.run_worker(self._load_older(older), name="stream-older", group="stream-page")
+        newer = self._pager.claim_newer(top + self.size.height)
+        if newer is not None:
+            self.run_worker(self._load_newer(newer), name="stream-newer", group="stream-page")
+
+    async def _load_older(self, claim: int) -> None:
+        added = await self._pager.load_older(claim)
+        if not added:
+            return
+        self._cursor = min(self._cursor + added, len(self._pager.rows) - 1)
         self._update_virtual_size()
-        if self._cursor < 0 and self._rows:
-            self._set_cursor(0, scroll=False)
+        self._scroll_by_rows(added)
+        if self._owed_up:
+            owed, self._owed_up = self._owed_up, 0
+            self._set_cursor(self._cursor - owed)
+        self.call_after_refresh(self._maybe_page)
+
+    async def _load_newer(self, claim: int) -> None:
+        dropped = await self._pager.load_newer(claim)
+        if dropped is None:
+            return
+        if dropped:
+            self._cursor = max(0, self._cursor - dropped)
+            self._scroll_by_rows(-dropped)
+        self._update_virtual_size()
+        self.refresh()
+        self.call_after_refresh(self._maybe_page)
+
+    async def _load_oldest(self) -> None:
+        if not await self._pager.load_oldest():
+            return
+        self._window_replaced()
+        self._update_virtual_size()
+        self._set_cursor(0 if self._pager.rows else -1, scroll=False)
+        self._scroll_quietly(0)
 
     # ---------------------------------------------------------------- scrolling
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(0, len(self._pager.rows))
+
+    def _scroll_to_end(self) -> None:
+        self._scroll_quietly(len(self._pager.rows) - self.size.height)
+
+    def _scroll_by_rows(self, rows: int) -> None:
+        self._scroll_quietly(round(self.scroll_y) + rows)
+
+    def _scroll_quietly(self, y: int) -> None:
+        """Scroll for the window's sake, not the reader's: follow mode stays as it is."""
+        self._adjusting += 1
+        try:
+            self.scroll_to(y=max(0, y), animate=False, immediate=True, force=True)
+        finally:
+            self._adjusting -= 1
+
+    def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
+        rows = self._pager.rows
+        if index < 0 and rows and self._pager.has_older and scroll:
+            # Above the window: finish the move once the older page has arrived.
+            self._owed_up = min(self._pager.page_size, self._owed_up - index)
+            index = 0
+        old = self._cursor
+        index = max(-1 if not rows else 0, min(index, len(rows) - 1))
+        self._cursor = index
+        if old != index:
+            self.refresh_line(old)
+            self.refresh_line(index)
+        if scroll and index >= 0:
+            top = round(self.scroll_y)
+            height = max(1, self.size.height)
+            if index < top:
+                self.scroll_to(y=index, animate=False, immediate=True)
+            elif index >= top + height:
+                self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+            self._maybe_page()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Scrolling up (wheel, scrollbar, keys) pauses follow; nearing an edge fetches a page."""
         super().watch_scroll_y(old_value, new_value)
         if self._adjusting:
             return
-        if new_value < old_value and new_value < self.max_scroll_y and self.following:
+        if new_value < old_value and new_value < self.max_scroll_y:
             self.following = False
         self._maybe_page()
-
-    def _pause(self) -> None:
-        if self.following:
-            self.following = False
 
     # ------------------------------------------------------------------ actions
 
     def action_cursor_up(self) -> None:
         """Move the highlight up one event (pauses follow)."""
-        self._pause()
+        self.following = False
         self._set_cursor(self._cursor - 1)
 
     def action_cursor_down(self) -> None:
@@ -246,7 +300,7 @@ class StreamView(HistoryView, can_focus=True):
 
     def action_page_up(self) -> None:
         """Move up one screen (pauses follow)."""
-        self._pause()
+        self.following = False
         self._set_cursor(self._cursor - max(1, self.size.height - 1))
 
     def action_page_down(self) -> None:
@@ -255,7 +309,7 @@ class StreamView(HistoryView, can_focus=True):
 
     def action_oldest(self) -> None:
         """Jump to the oldest matching event in the store (pauses follow)."""
-        self._pause()
+        self.following = False
         self.run_worker(self._load_oldest(), name="stream-oldest", group="stream-load", exclusive=True)
 
     def action_resume_follow(self) -> None:
@@ -280,8 +334,8 @@ class StreamView(HistoryView, can_focus=True):
         if offset is None:
             return
         index = round(self.scroll_y) + offset.y
-        if 0 <= index < len(self._rows):
-            self._pause()
+        if 0 <= index < len(self._pager.rows):
+            self.following = False
             self._set_cursor(index)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -289,38 +343,22 @@ class StreamView(HistoryView, can_focus=True):
         if self.following:
             self._scroll_to_end()
 
-    def _on_focus(self, event: events.Focus) -> None:
-        self.refresh()
-
-    def _on_blur(self, event: events.Blur) -> None:
-        self.refresh()
-
     def on_mount(self) -> None:
         """Load the newest page unless the app already set a filter."""
-        if self._generation == 0:
-            self.run_worker(self._reload(), name="stream-initial", group="stream-load", exclusive=True)
+        if self._pager.generation == 0:
+            initial = self._reload(self._pager.filter)
+            self.run_worker(initial, name="stream-initial", group="stream-load", exclusive=True)
 
     # ------------------------------------------------------------------ watchers
 
     def watch_following(self, following: bool) -> None:
-        """Show the state and tell the app."""
-        if not following and self._incoming:
-            self._flush_incoming()
-        self.set_class(not following, "-paused")
-        self._update_subtitle()
+        """Redraw the cursor row (its look depends on follow mode) and tell the app."""
         self.post_message(self.FollowChanged(following, self.new_since_pause))
         self.refresh()
 
     def watch_new_since_pause(self, count: int) -> None:
-        """Show how many events arrived while paused and tell the app."""
-        self._update_subtitle()
+        """Tell the app how many events arrived while paused."""
         self.post_message(self.FollowChanged(self.following, count))
-
-    def _update_subtitle(self) -> None:
-        if self.following:
-            self.border_subtitle = "following"
-        else:
-            self.border_subtitle = f"paused · {self.new_since_pause:,} new · f/end to follow"
 
     # ---------------------------------------------------------------- rendering
 
@@ -341,22 +379,19 @@ class StreamView(HistoryView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """One visible row, from the strip cache when possible."""
+        rows = self._pager.rows
         index = round(self.scroll_y) + y
         width = self.size.width
-        if not 0 <= index < len(self._rows):
+        if not 0 <= index < len(rows):
             return Strip.blank(width, self.rich_style)
-        row = self._rows[index]
+        row = rows[index]
         selected = index == self._cursor and (self.has_focus or not self.following)
         key = (row.key, width, selected)
         strip = self._cache.get(key)
         if strip is None:
             strip = render_row(row.event, width, self._style_map(), selected)
             self._cache[key] = strip
-        now = time.perf_counter()
-        self.painted_at = now
-        if selected:
-            self.painted_cursor_at = now
         return strip
 
 
-__all__ = ["FIRST_PAGE", "PAGE_SIZE", "WINDOW_MAX", "StreamView"]
+__all__ = ["StreamView"]

@@ -16,7 +16,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from sidelog.events import Event
-from sidelog.tui.sanitize import clip, safe_text
+from sidelog.textsafe import clip, safe_text
 
 KEEP_CHARS = 4000
 """Longest message/userMessage kept per row in memory (the detail view refetches by id)."""

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from sidelog.filters import EMPTY_FILTER, EventFilter
-from sidelog.tui.sanitize import safe_text
+from sidelog.textsafe import safe_text
 
 
 class FilterSummary(Widget):

@@ -17,7 +17,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from sidelog.tui.sanitize import clip, safe_text
+from sidelog.textsafe import clip, safe_text
 
 MAX_LINES = 50_000
 """Lines kept for display; the rest are summarised in one final line."""

@@ -1,0 +1,162 @@
+"""Integrations: one call each, and the app's own library is imported only by that call.
+
+    from sidelog_client.integrations import httpx as sidelog_httpx
+    sidelog_httpx.instrument(client, logger=log)          # an httpx.Client or AsyncClient
+
+``httpx``, ``requests`` and ``aiohttp`` log outgoing HTTP calls (method, host, path,
+redacted query, status, duration; never a body); ``sqlalchemy`` logs database
+statements (kind, table, duration; never a parameter). Each ``instrument`` returns an
+``Instrumentation``: counters, and ``remove()`` to undo it. A hook never raises into
+the app and never changes what a call returns: a failure inside one is swallowed and
+counted in ``failures`` (README, "Integrations").
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sidelog_client.capture import safe_str
+from sidelog_client.redact import redact_query
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sidelog_client.logger import EventLogger
+
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id")
+"""Response headers whose value is kept on warn and error events (to find the call in server logs)."""
+
+_clock = time.perf_counter
+
+
+class Instrumentation:
+    """What ``instrument()`` returns: how many calls were logged, how many hooks failed, and undo."""
+
+    __slots__ = ("name", "active", "logged", "failures", "last_failure", "_undo")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        """Which integration (``"httpx"``, ``"sqlalchemy"``…)."""
+        self.active = True
+        """False after ``remove()``: hooks still attached (an aiohttp session's) log nothing."""
+        self.logged = 0
+        """Events this instrumentation logged."""
+        self.failures = 0
+        """Hook failures swallowed so that the app never saw them."""
+        self.last_failure: str | None = None
+        """``"Type: message"`` of the latest swallowed failure."""
+        self._undo: Callable[[], None] | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        """Count a failure inside a hook (called from ``except`` blocks only; never raises)."""
+        self.failures += 1
+        self.last_failure = f"{type(exc).__name__}: {safe_str(exc)}"
+
+    def remove(self) -> None:
+        """Take the hooks out again (and silence any that cannot be taken out); later calls are no-ops."""
+        self.active = False
+        undo, self._undo = self._undo, None
+        if undo is not None:
+            undo()
+
+    def __repr__(self) -> str:
+        return f"<Instrumentation {self.name} logged={self.logged} failures={self.failures}>"
+
+
+def library(name: str) -> Any:
+    """The app's own library, imported when its integration is enabled (never at import time).
+
+    Imported by name: the client declares no dependency on it, and the import-linter
+    contract in /pyproject.toml (no server dependency in ``sidelog_client``) is about
+    what the client needs, which this is not. A missing library gets a clear error.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        top = name.split(".")[0]
+        raise ImportError(f"sidelog_client.integrations.{top} needs {top} installed in the app") from exc
+
+
+def resolve(logger: EventLogger | None) -> EventLogger:
+    """The logger given, else the process-wide default."""
+    if logger is not None:
+        return logger
+    from sidelog_client.logger import default_logger
+
+    return default_logger()
+
+
+class HttpCalls:
+    """Turns one outgoing HTTP call into one event; shared by the httpx, requests and aiohttp hooks.
+
+    Category ``http`` (the request middleware's incoming requests are ``api``). A call
+    slower than ``slow_ms`` is a ``warn``, a 5xx or a failed call an ``error``; those
+    two also keep the response's request-id header, if any.
+    """
+
+    __slots__ = ("logger", "slow_ms", "category", "state")
+
+    def __init__(
+        self, logger: EventLogger | None, slow_ms: float | None, category: str, state: Instrumentation
+    ) -> None:
+        self.logger = resolve(logger)
+        self.slow_ms = self.logger.slow_request_ms if slow_ms is None else slow_ms
+        self.category = category
+        self.state = state
+
+    def record(
+        self,
+        method: str,
+        host: str,
+        path: str,
+        query: str,
+        started: float,
+        status: int | None,
+        error: BaseException | None = None,
+        headers: Any = None,
+    ) -> None:
+        """Log the finished (``status``) or failed (``error``) call. Called inside the hooks' ``try``."""
+        if not self.state.active:
+            return
+        duration_ms = int((_clock() - started) * 100_000 + 0.5) / 100  # ms, 2 decimals (round() is slower)
+        details: dict[str, Any] = {
+            "method": method,
+            "host": host,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+        }
+        if query:
+            details["query"] = redact_query(query)
+        target = f"{method} {host}{path}"
+        if error is not None:
+            details["error"] = {"type": type(error).__name__, "message": safe_str(error)[:1000]}
+            message, level = f"{target} failed: {type(error).__name__}", "error"
+        else:
+            message = f"{target} {status}"
+            level = "error" if status is not None and status >= 500 else "info"
+            if duration_ms >= self.slow_ms:
+                details["slow"] = True
+                details["slow_ms"] = self.slow_ms
+                message += f" (slow: {duration_ms:.0f} ms)"
+                if level == "info":
+                    level = "warn"
+            if level != "info" and headers is not None:
+                request_id = first_header(headers)
+                if request_id:
+                    details["request_id"] = request_id
+        self.logger.event(message, category=self.category, level=level, details=details)
+        self.state.logged += 1
+
+
+def first_header(headers: Any) -> str | None:
+    """The first request-id header present in a case-insensitive headers mapping."""
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return str(value)
+    return None

@@ -1,0 +1,96 @@
+"""Outgoing calls of a ``requests.Session`` as sidelog events.
+
+    from sidelog_client.integrations import requests as sidelog_requests
+    sidelog_requests.instrument(session, logger=log)
+
+Each transport adapter the session has mounted (``http://``, ``https://`` and any the
+app added) is wrapped by one that times ``send`` and sees its exceptions, which a
+response hook could not; the app's adapters keep their settings (retries, pools).
+Each redirect hop is one call. requests is imported only when ``instrument`` runs.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sidelog_client.integrations import HttpCalls, Instrumentation, _clock, library
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sidelog_client.logger import EventLogger
+
+_adapter_class: Any = None
+
+
+def instrument(
+    session: Any, logger: EventLogger | None = None, *, slow_ms: float | None = None, category: str = "http"
+) -> Instrumentation:
+    """Log every call ``session`` makes; returns the ``Instrumentation`` (``remove()`` undoes it)."""
+    state = Instrumentation("requests")
+    calls = HttpCalls(logger, slow_ms, category, state)
+    adapter_class = _timed_adapter_class()
+    originals = dict(session.adapters)
+    for prefix, adapter in originals.items():
+        if not isinstance(adapter, adapter_class):
+            session.mount(prefix, adapter_class(adapter, calls))
+
+    def undo() -> None:
+        for prefix, adapter in originals.items():
+            session.mount(prefix, adapter)
+
+    state._undo = undo
+    return state
+
+
+def _timed_adapter_class() -> Any:
+    """The adapter class, defined on first use so that importing this module imports no requests."""
+    global _adapter_class
+    if _adapter_class is not None:
+        return _adapter_class
+    base: Any = library("requests.adapters").BaseAdapter
+
+    class TimedAdapter(base):  # type: ignore[misc]  # the class only exists at run time
+        """Delegates to the app's adapter; logs each ``send`` (its response or its exception)."""
+
+        def __init__(self, inner: Any, calls: HttpCalls) -> None:
+            super().__init__()
+            self.inner = inner
+            self.calls = calls
+
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            started = _clock()
+            try:
+                response = self.inner.send(request, *args, **kwargs)
+            except Exception as exc:
+                self._log(request, started, None, exc, None)
+                raise
+            self._log(request, started, response.status_code, None, response.headers)
+            return response
+
+        def _log(
+            self, request: Any, started: float, status: int | None, error: BaseException | None, headers: Any
+        ) -> None:
+            try:
+                parts = urlsplit(request.url)
+                host = parts.netloc.rpartition("@")[2]
+                method = str(request.method)
+                self.calls.record(
+                    method, host, parts.path or "/", parts.query, started, status, error, headers
+                )
+            except Exception as exc:
+                self.calls.state.failed(exc)
+
+        def close(self) -> None:
+            self.inner.close()
+
+        def __getattr__(self, name: str) -> Any:
+            # max_retries, poolmanager, proxy_manager…: what code reading the adapter expects
+            inner = self.__dict__.get("inner")
+            if inner is None:
+                raise AttributeError(name)
+            return getattr(inner, name)
+
+    _adapter_class = TimedAdapter
+    return TimedAdapter

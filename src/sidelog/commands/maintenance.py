@@ -1,0 +1,51 @@
+"""``sidelog vacuum`` and ``sidelog recover``: offline care for the database file.
+
+Both need the file to themselves: a running server holds its lock, and the
+command then says so in one line (stop it first, or let ``sidelog prune`` ask it
+to release space while running). ``vacuum`` compacts the file and gives free
+pages back to the disk; ``recover`` copies whatever can still be read from a
+damaged file into a new one and keeps the damaged file aside, byte for byte.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sidelog.commands.common import CommandError
+from sidelog.commands.remote import database_in_use
+from sidelog.store.errors import StoreError
+
+
+def _check_free(db: Path) -> None:
+    if not db.exists():
+        raise CommandError(f"no database at {db} (use --db or SIDELOG_DB)")
+    if database_in_use(db):
+        raise CommandError(f"{db} is in use by a running sidelog: stop it first")
+
+
+def run_vacuum(db: Path) -> int:
+    """Compact ``db``; one line saying how much it shrank."""
+    from sidelog.store.maintenance import vacuum
+
+    _check_free(db)
+    try:
+        result = vacuum(db)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+    freed = result.bytes_before - result.bytes_after
+    print(f"vacuumed {db}: {result.bytes_before:,} → {result.bytes_after:,} bytes ({freed:,} freed)")
+    return 0
+
+
+def run_recover(db: Path) -> int:
+    """Copy what can be read from ``db`` into a new file; keep the damaged one aside."""
+    from sidelog.store.maintenance import recover
+
+    _check_free(db)
+    try:
+        result = recover(db)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+    rows = ", ".join(f"{count:,} {table}" for table, count in result.rows.items()) or "no rows"
+    print(f"recovered {db}: {rows}; the damaged file is kept as {result.damaged}")
+    return 0

@@ -1,0 +1,96 @@
+"""Schema versions: a new file is created at the current version, an older one is upgraded.
+
+The version lives in ``PRAGMA user_version``. Version 1 is the schema sidelog wrote
+before it recorded a version (``user_version`` 0 with sidelog's tables). Each later
+version is one numbered function in ``MIGRATIONS``; upgrading runs every step above
+the file's version, each in its own transaction that also records its number, so an
+interrupted upgrade resumes where it stopped. A file from a newer sidelog is refused
+(see store/checks.py), never downgraded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from sidelog.store.schema import metadata, received_at_index
+
+LEGACY_VERSION = 1
+"""What a sidelog file without a recorded version is (the first released schema)."""
+
+_DIALECT = sqlite.dialect()
+
+
+def _index_received_at(conn: sqlite3.Connection) -> None:
+    """2: index ``received_at``, so retention finds old events by age, not id order."""
+    conn.execute(str(CreateIndex(received_at_index, if_not_exists=True).compile(dialect=_DIALECT)))
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((2, _index_received_at),)
+"""``(version, step)`` in order; ``step`` turns version ``version - 1`` into ``version``."""
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+"""The version this sidelog writes and understands."""
+
+
+def schema_statements() -> list[str]:
+    """The DDL of the current schema: every table, then its indexes (what ``create_all`` emits)."""
+    statements: list[str] = []
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=_DIALECT)).strip())
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            statements.append(str(CreateIndex(index).compile(dialect=_DIALECT)).strip())
+    return statements
+
+
+def connect(db_path: Path) -> sqlite3.Connection:
+    """A plain connection for schema work: autocommit mode, explicit transactions."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def initialise(db_path: Path) -> None:
+    """Create the current schema in an empty database file.
+
+    ``auto_vacuum`` must be chosen before the journal mode and before the first
+    table (SQLite ignores it afterwards): INCREMENTAL lets retention hand freed pages
+    back to the disk in small steps instead of needing an offline VACUUM.
+    """
+    conn = connect(db_path)
+    try:
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in schema_statements():
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def migrate(db_path: Path, from_version: int) -> list[int]:
+    """Upgrade a file at ``from_version`` to ``SCHEMA_VERSION``; the versions applied."""
+    applied: list[int] = []
+    conn = connect(db_path)
+    try:
+        for version, step in MIGRATIONS:
+            if version <= from_version:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                step(conn)
+                conn.execute(f"PRAGMA user_version = {version}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            applied.append(version)
+    finally:
+        conn.close()
+    return applied
