@@ -121,7 +121,7 @@ class Engine:
         self._tasks.append(asyncio.create_task(self._batcher.run(), name="sidelog-writer"))
         self._tasks.append(
             asyncio.create_task(
-                housekeeping(self._rate_limiter, self.system_event, self.prune, log),
+                housekeeping(self._rate_limiter, self.system_event, self.prune, log, self._live.facets),
                 name="sidelog-housekeeping",
             )
         )

@@ -43,3 +43,22 @@ def test_reset_from_the_store_keeps_the_largest_names() -> None:
     assert facets.counts["category"] == {"c9": 10, "c8": 9, "c7": 8, OTHER: 28}
     assert facets.total == 55
     assert facets.take_overflows() == ["category"]
+
+
+def test_an_overflow_becomes_one_warning_event() -> None:
+    from sidelog.pipeline.housekeeping import report_facet_overflow
+
+    recorded: list[tuple[str, str, object]] = []
+    facets = FacetCounts(max_values=5)
+    facets.add([event(f"c{i}") for i in range(50)])
+    for _ in range(3):
+        report_facet_overflow(
+            facets, lambda level, message, details: recorded.append((level, message, details))
+        )
+    assert recorded == [
+        (
+            "warn",
+            "more than 5 distinct category names: the rest are counted as (other)",
+            {"facet": "category", "limit": 5},
+        )
+    ]

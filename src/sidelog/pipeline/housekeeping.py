@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from sidelog.pipeline.live import OTHER, FacetCounts
 from sidelog.pipeline.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ async def housekeeping(
     system_event: SystemEvent,
     prune: Callable[[], Awaitable[PruneResult]],
     log: logging.Logger,
+    facets: FacetCounts | None = None,
 ) -> None:
     """Run forever: report rate-limit drops as ``system`` events; prune old events hourly.
 
@@ -44,9 +46,21 @@ async def housekeeping(
     while True:
         await asyncio.sleep(HOUSEKEEPING_S)
         report_rate_limits(limiter, system_event)
+        if facets is not None:
+            report_facet_overflow(facets, system_event)
         if time.monotonic() >= next_retention:
             next_retention = time.monotonic() + RETENTION_EVERY_S
             await _retention(system_event, prune, log)
+
+
+def report_facet_overflow(facets: FacetCounts, system_event: SystemEvent) -> None:
+    """Once per run and facet: too many distinct names to count each (the rest are "(other)")."""
+    for facet in facets.take_overflows():
+        system_event(
+            "warn",
+            f"more than {facets.max_values} distinct {facet} names: the rest are counted as {OTHER}",
+            {"facet": facet, "limit": facets.max_values},
+        )
 
 
 def report_rate_limits(limiter: RateLimiter, system_event: SystemEvent) -> None:

@@ -175,6 +175,8 @@ class SidelogApp(App[int]):
         stream.focus()
         if not self.flt.is_empty:
             await stream.set_filter(self.flt)
+        if self._quitting:  # `q` came while mounting: start nothing on an engine that is stopping
+            return
         self.query_one("#errors", ErrorsPane).attach(engine)
         self._refresh_counts()
         self.set_interval(self._intervals.counts, self._refresh_counts, name="sidebar-counts")
