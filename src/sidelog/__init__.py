@@ -35,23 +35,16 @@ if TYPE_CHECKING:
     from sidelog_client.logger import EventLogger, default_logger
     from sidelog_client.middleware import SidelogASGIMiddleware, SidelogWSGIMiddleware
 
-_LAZY = {
-    "EventLogger": "sidelog_client.logger",
-    "default_logger": "sidelog_client.logger",
-    "install_excepthook": "sidelog_client.excepthook",
-    "SidelogASGIMiddleware": "sidelog_client.middleware",
-    "SidelogWSGIMiddleware": "sidelog_client.middleware",
-}
+_CLIENT_NAMES = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str) -> Any:
-    """Import the public names on first use, keeping ``import sidelog`` nearly free."""
-    module_name = _LAZY.get(name)
-    if module_name is None:
+    """Hand out the client's names on first use (``sidelog_client`` loads them lazily too)."""
+    if name not in _CLIENT_NAMES:
         raise AttributeError(f"module 'sidelog' has no attribute {name!r}")
-    import importlib
+    import sidelog_client
 
-    value = getattr(importlib.import_module(module_name), name)
+    value = getattr(sidelog_client, name)
     globals()[name] = value
     return value
 
