@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -126,19 +126,11 @@ class Engine:
             )
         )
         self._tasks.append(
-            asyncio.create_task(keep_wal_short(settings.db, reader_engine, log), name="sidelog-checkpoints")
+            asyncio.create_task(
+                keep_wal_short(settings.db, reader_engine, log, self._reader.inflight),
+                name="sidelog-checkpoints",
+            )
         )
-
-    async def start(self) -> None:
-        """Open the store and bind TCP/Unix, no HTTP, no connection cap: a bare engine for
-        tests and ``bench/ui.py``. Running sidelog goes through ``sidelog.server.start_server``.
-        """
-        from sidelog.ingest.tcp import start_socket_servers
-
-        await self.open_store()
-        for listener in await start_socket_servers(self, self.settings, token=self.settings.token):
-            self.add_endpoint(listener)
-        self.announce_started()
 
     def add_endpoint(self, listener: Listener) -> None:
         """Register a bound endpoint so health lists it and ``stop`` closes it first."""
@@ -187,6 +179,8 @@ class Engine:
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 await self._writer.close()
+        if self._reader is not None:
+            await self._reader.inflight.drain()
         if self._engines is not None:
             for engine in self._engines:
                 await engine.dispose()
@@ -344,7 +338,8 @@ class Engine:
         self, fingerprint: str, *, resolved: bool, note: str | None = None
     ) -> ErrorGroup | None:
         writer = self._require_writer()
-        group: ErrorGroup | None = await self._call(
+        assert self._batcher is not None
+        group: ErrorGroup | None = await self._batcher.call(
             lambda: writer.set_group_status(fingerprint, resolved=resolved, at=now_ms(), note=note)
         )
         return group
@@ -393,7 +388,3 @@ class Engine:
         if self._writer is None:
             raise RuntimeError("the store is not open")
         return self._writer
-
-    async def _call(self, command: Callable[[], Awaitable[Any]]) -> Any:
-        assert self._batcher is not None
-        return await self._batcher.call(command)

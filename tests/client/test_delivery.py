@@ -11,6 +11,7 @@ import pytest
 
 from sidelog.config import Settings
 from sidelog.engine import Engine
+from sidelog.server import start_server
 from sidelog_client.logger import EventLogger
 from tests.client.conftest import MakeLogger, flush, stored, wait_until
 from tests.conftest import tcp_port
@@ -199,8 +200,7 @@ def test_toggles_are_also_read_from_dotenv_files(tmp_path: Path) -> None:
 
 async def test_unix_socket_address(make_settings: Callable[..., Settings], make_logger: MakeLogger) -> None:
     path = Path(f"/tmp/sidelog-client-{os.getpid()}.sock")  # short: AF_UNIX paths are limited to ~100 bytes
-    engine = Engine(make_settings(tcp="off", unix=path))
-    await engine.start()
+    engine = (await start_server(make_settings(tcp="off", unix=path))).engine
     try:
         log = make_logger(f"unix:{path}", source="api")
         log.event("over unix")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from sidelog.config import Settings
 from sidelog.engine import Engine
+from sidelog.server import start_server
 from tests.client.conftest import MakeLogger, flush, free_port, stored, wait_until
 
 
@@ -30,8 +31,7 @@ async def test_sidelog_down_at_start_then_started(
         lambda: log.stats()["connects"] == 0 and "cannot connect" in str(log.stats()["last_error"])
     )
 
-    engine = Engine(make_settings(tcp=f"127.0.0.1:{port}"))
-    await engine.start()
+    engine = (await start_server(make_settings(tcp=f"127.0.0.1:{port}"))).engine
     try:
         assert await flush(log) is True
         counts = messages(engine)
@@ -60,15 +60,13 @@ async def test_sidelog_restarted_mid_stream_loses_and_repeats_nothing(
                 time.sleep(0.0005)  # a steady stream, so the restart lands mid-flight
         produced.set()
 
-    first = Engine(settings)
-    await first.start()
+    first = (await start_server(settings)).engine
     producer = threading.Thread(target=produce)
     try:
         producer.start()
         await asyncio.to_thread(halfway.wait, 10)
         await first.stop()  # connections cut while batches are in flight and unacknowledged
-        second = Engine(make_settings(tcp=f"127.0.0.1:{port}"))
-        await second.start()
+        second = (await start_server(make_settings(tcp=f"127.0.0.1:{port}"))).engine
         try:
             await asyncio.to_thread(produced.wait, 20)
             assert await flush(log, 20) is True
@@ -94,8 +92,7 @@ async def test_buffer_overflow_drops_oldest_and_reports_the_count(
         log.event(f"event {i}")
     await wait_until(lambda: log.stats()["dropped"] == 150)
 
-    engine = Engine(make_settings(tcp=f"127.0.0.1:{port}"))
-    await engine.start()
+    engine = (await start_server(make_settings(tcp=f"127.0.0.1:{port}"))).engine
     try:
         assert await flush(log) is True
         assert messages(engine) == Counter(f"event {i}" for i in range(150, 250))
@@ -187,8 +184,7 @@ async def test_unacknowledged_events_are_resent_with_the_same_ids(
     await asyncio.to_thread(crasher.join, 10)
     assert len(seen) == 20
 
-    engine = Engine(make_settings(tcp=f"127.0.0.1:{port}"))
-    await engine.start()
+    engine = (await start_server(make_settings(tcp=f"127.0.0.1:{port}"))).engine
     try:
         assert await flush(log) is True
         rows = stored(engine.settings.db)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sidelog.config import Settings
-from sidelog.engine import Engine
+from sidelog.server import start_server
 from tests.conftest import send_lines, tcp_port
 
 
@@ -20,8 +20,7 @@ def sidelog(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 async def filled_store(make_settings: Callable[..., Settings]) -> Path:
-    engine = Engine(make_settings())
-    await engine.start()
+    engine = (await start_server(make_settings())).engine
     try:
         payload = b"".join(
             b'{"message": "event %d", "details": {"pad": "%s"}}\n' % (i, b"x" * 500) for i in range(2000)

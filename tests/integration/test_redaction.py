@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Callable
 
 from sidelog.config import Settings
-from sidelog.engine import Engine
 from sidelog.redact import REDACTED
+from sidelog.server import start_server
 from tests.conftest import send_lines, tcp_port
 
 EVENT = {
@@ -20,8 +20,7 @@ EVENT = {
 
 
 async def stored(make_settings: Callable[..., Settings], **settings: object) -> tuple[str, dict[str, object]]:
-    engine = Engine(make_settings(**settings))
-    await engine.start()
+    engine = (await start_server(make_settings(**settings))).engine
     try:
         replies = await send_lines(tcp_port(engine), json.dumps(EVENT).encode() + b"\n")
         assert replies[-1]["stored"] == 1

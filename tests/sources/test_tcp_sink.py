@@ -14,6 +14,7 @@ import pytest
 from sidelog.commands.import_file import import_files
 from sidelog.config import Settings
 from sidelog.engine import Engine
+from sidelog.server import start_server
 from sidelog.sources.progress import Progress
 from sidelog.sources.sink import SinkError, SourceLine, line_to_event
 from sidelog.sources.tcp_sink import TcpSink
@@ -173,8 +174,7 @@ async def test_an_over_long_line_is_stored_cut_and_marked(engine: Engine, tmp_pa
 
 async def test_a_unix_socket_address_works(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     socket_path = tmp_path / "sidelog.sock"
-    engine = Engine(make_settings(tcp="off", unix=socket_path))
-    await engine.start()
+    engine = (await start_server(make_settings(tcp="off", unix=socket_path))).engine
     try:
         sink = TcpSink(f"unix:{socket_path}")
         await sink.connect()

@@ -16,6 +16,7 @@ from pathlib import Path
 from sidelog.config import Settings
 from sidelog.engine import Engine
 from sidelog.events import now_ms
+from sidelog.server import start_server
 from sidelog.store import retention
 from sidelog.store.retention import FUTURE_SLACK_MS, used_bytes
 from sidelog.store.wal import MIB, wal_path
@@ -31,8 +32,7 @@ async def test_retention_runs_in_short_turns_while_syncs_keep_being_answered(
     settings = make_settings(retention_days=30, db_budget_mb=0, batch_interval_ms=50)
     await new_store(settings.db)
     insert(settings.db, old_and_young(60_000, 1_000))
-    engine = Engine(settings)
-    await engine.start()
+    engine = (await start_server(settings)).engine
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", tcp_port(engine))
         prune = asyncio.create_task(engine.prune())

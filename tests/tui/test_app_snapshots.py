@@ -16,8 +16,8 @@ import pytest
 from textual.pilot import Pilot
 
 from sidelog.config import Settings
-from sidelog.engine import Engine
 from sidelog.health import Health
+from sidelog.server import start_server
 from sidelog.tui.app import SidelogApp
 from sidelog.tui.intervals import Intervals
 from sidelog.tui.widgets.errors import ErrorsPane
@@ -76,8 +76,7 @@ def snapshot_app(make_settings: Callable[..., Settings], utc: None) -> SidelogAp
     settings = make_settings(enable_system_logging=False)
 
     async def prefill() -> None:
-        engine = Engine(settings)
-        await engine.start()
+        engine = (await start_server(settings)).engine
         try:
             payload = b"".join(
                 json.dumps({**event, "ts": T0 + i * 60_000}).encode() + b"\n"

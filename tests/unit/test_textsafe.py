@@ -20,8 +20,8 @@ from rich.style import Style
 from sidelog.commands.export import run_export
 from sidelog.commands.tail import format_plain
 from sidelog.config import Settings
-from sidelog.engine import Engine
 from sidelog.events import Event
+from sidelog.server import start_server
 from sidelog.textsafe import UNSAFE_RANGES, clip, is_safe, json_safe, safe_text
 from sidelog.tui.widgets.stream_rows import COMPONENTS, render_row
 from tests.conftest import send_lines, tcp_port
@@ -193,8 +193,7 @@ async def test_export_to_a_terminal_shows_what_the_stream_shows(
     make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings(enable_system_logging=False)
-    engine = Engine(settings)
-    await engine.start()
+    engine = (await start_server(settings)).engine
     try:
         payload = b"".join(
             orjson.dumps({"message": raw, "category": "hostile"}) + b"\n" for raw, _ in HOSTILE

@@ -46,6 +46,7 @@ from typing import Any
 from sidelog.bench.prefill import bench_settings, ensure_prefill, send_events
 from sidelog.engine import Engine
 from sidelog.filters import EMPTY_FILTER, EventFilter
+from sidelog.server import start_server
 
 INGEST_EVENTS = 100_000
 """Events flooded in each ingest-rate run (UI attached, and engine alone)."""
@@ -187,8 +188,7 @@ def _fresh_copy(cached: Path, folder: Path) -> Iterator[Path]:
 
 async def _ingest_headless(db: Path) -> tuple[float, float]:
     """Events/s of one flood with no UI, and this process's CPU microseconds per event."""
-    engine = Engine(bench_settings(db, tcp="127.0.0.1:0"))
-    await engine.start()
+    engine = (await start_server(bench_settings(db, tcp="127.0.0.1:0"))).engine
     try:
         load = _spawn_load(_tcp_port(engine), INGEST_EVENTS, 0)
         await load.start()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sidelog.events import Event
 from sidelog.filters import EventFilter
+from sidelog.store.inflight import InFlight
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_from_row, group_from_row
 from sidelog.store.schema import EVENT_COLUMN_NAMES
 
@@ -63,10 +64,16 @@ class StoreReader:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self.inflight = InFlight()
+        """Every read runs here, so a cancelled caller never cuts a query short
+        (see store/inflight.py); ``Engine.stop`` drains it before closing the pool."""
 
     async def _all(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[Any]:
+        return await self.inflight.run(self._query(sql, tuple(params)))
+
+    async def _query(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         async with self._engine.connect() as conn:
-            result = await conn.exec_driver_sql(sql, tuple(params))
+            result = await conn.exec_driver_sql(sql, params)
             return list(result.all())
 
     async def events(

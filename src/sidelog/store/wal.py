@@ -37,6 +37,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sidelog.store.inflight import InFlight
+
 MIB = 1024 * 1024
 WAL_LIMIT_BYTES = 32 * MIB
 """``journal_size_limit``; also the most of the WAL the size budget counts (see store/retention.py)."""
@@ -222,7 +224,7 @@ async def passive_checkpoint(db_path: Path, reader: AsyncEngine) -> CheckpointRe
     return CheckpointResult(bool(row[0]), int(row[1]), int(row[2]))
 
 
-async def keep_wal_short(db_path: Path, reader: AsyncEngine, log: logging.Logger) -> None:
+async def keep_wal_short(db_path: Path, reader: AsyncEngine, log: logging.Logger, inflight: InFlight) -> None:
     """Run forever: copy new WAL frames back once the WAL passes ``WAL_PRECOPY_BYTES``.
 
     A failure (disk full, I/O) is logged on ``log`` and retried after a growing
@@ -241,7 +243,7 @@ async def keep_wal_short(db_path: Path, reader: AsyncEngine, log: logging.Logger
         if info.st_size <= WAL_PRECOPY_BYTES or stamp == seen:
             continue
         try:
-            result = await passive_checkpoint(db_path, reader)
+            result = await inflight.run(passive_checkpoint(db_path, reader))
         except Exception as exc:  # a failed checkpoint loses nothing; it is retried later
             delay = _BACKOFF_S[min(failures, len(_BACKOFF_S) - 1)]
             failures += 1
