@@ -35,7 +35,8 @@ async def test_cancelled_caller_leaves_the_query_to_finish_and_drain_waits(tmp_p
     reader = StoreReader(engine)
     threads_before = _driver_threads()
     caller = asyncio.create_task(reader.inflight.run(_scalar(engine, SLOW_SQL)))
-    await until(lambda: reader.inflight.pending == 1)
+    await asyncio.sleep(0)  # one turn of the loop: the caller starts the read and waits on it
+    assert reader.inflight.pending == 1
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
@@ -55,7 +56,8 @@ async def test_a_failed_orphan_read_is_not_reported_as_never_retrieved(tmp_path:
     writer, engine = make_engines(db)
     reader = StoreReader(engine)
     caller = asyncio.create_task(reader.inflight.run(_scalar(engine, "SELECT no_such_column FROM events")))
-    await until(lambda: reader.inflight.pending == 1)
+    await asyncio.sleep(0)  # one turn of the loop: the caller starts the read and waits on it
+    assert reader.inflight.pending == 1
     caller.cancel()
     await asyncio.gather(caller, return_exceptions=True)
     await reader.inflight.drain()
