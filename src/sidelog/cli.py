@@ -109,6 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--dir", metavar="PATH", help="where to keep the benchmark databases (default: a temp dir)"
     )
+    bench.add_argument(
+        "--import-lines",
+        type=int,
+        default=1_000_000,
+        help="JSONL lines for the import figure (default 1000000)",
+    )
+    bench.add_argument(
+        "--only",
+        metavar="SECTIONS",
+        help="comma-separated subset of: ingest, http, client, latency, receivers, import, "
+        "integrations, browser (default: all)",
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--ui", action="store_true", help="measure the terminal UI instead (headless)")
 
@@ -174,6 +186,7 @@ def _filter_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", action="append", help="sources to keep")
     parser.add_argument("--user", help="only this userId")
     parser.add_argument("--session", help="only this sessionId")
+    parser.add_argument("--trace", help="only this trace id (32 hex digits)")
     parser.add_argument("-q", "--search", dest="q", help="text in message or details")
     parser.add_argument("--since", help="10m, 2h, 7d, today, yesterday, ISO-8601 or epoch ms")
     parser.add_argument("--until", help="same forms as --since (exclusive)")
@@ -184,7 +197,7 @@ def filter_params(args: argparse.Namespace) -> list[tuple[str, str]]:
     params: list[tuple[str, str]] = []
     for name in ("level", "category", "source"):
         params.extend((name, value) for value in getattr(args, name) or [])
-    for name in ("user", "session", "q", "since", "until"):
+    for name in ("user", "session", "trace", "q", "since", "until"):
         value = getattr(args, name, None)
         if value is not None:
             params.append((name, value))
@@ -254,13 +267,9 @@ def _run(args: argparse.Namespace) -> int:
         from sidelog.commands.maintenance import run_recover, run_vacuum
 
         return (run_vacuum if command == "vacuum" else run_recover)(settings.db)
-    if command == "serve":
-        from sidelog.commands.serve import serve
+    from sidelog.commands.piped import run_serve, run_ui  # piped stdin becomes a source
 
-        return asyncio.run(serve(settings))
-    from sidelog.tui.run import run_app
-
-    return run_app(settings)
+    return run_serve(settings) if command == "serve" else run_ui(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

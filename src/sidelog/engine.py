@@ -14,17 +14,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sidelog.config import Settings
 from sidelog.errors import Overloaded
 from sidelog.events import LEVEL_RANK, Event, now_ms
 from sidelog.filters import EventFilter
-from sidelog.health import Health
+from sidelog.health import Health, wal_state
 from sidelog.pipeline.batcher import Batcher
 from sidelog.pipeline.counters import Counters, RateMeter
 from sidelog.pipeline.housekeeping import housekeeping
-from sidelog.pipeline.live import LiveFeed, Subscription
+from sidelog.pipeline.live import MAX_FACET_VALUES, LiveFeed, Subscription
 from sidelog.pipeline.queue import IngestQueue, Origin, SyncMarker
 from sidelog.pipeline.ratelimit import RateLimiter
 from sidelog.store.database import (
@@ -36,6 +36,7 @@ from sidelog.store.database import (
     prepare_folder,
     wal_path,
 )
+from sidelog.store.facets import StoreJob, read_facet_counts
 from sidelog.store.models import ErrorGroup
 from sidelog.store.reader import StoreReader
 from sidelog.store.writer import PruneResult, StoreWriter
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 """Background failures (checkpoints, retention) are reported here; they never stop ingest."""
 
 _SERVER_SOURCES = frozenset({"server", "middleware", "api"})
+JobT = TypeVar("JobT", bound=StoreJob)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,7 @@ class Engine:
         self._writer = StoreWriter(writer_engine)
         await self._writer.open(check)
         self._reader = StoreReader(reader_engine)
-        self._live.facets.reset(await self._reader.facet_counts())
+        await self._recount()
         self._batcher = Batcher(
             self.queue,
             self._writer,
@@ -346,16 +348,19 @@ class Engine:
 
     async def prune(self) -> PruneResult:
         """Apply retention and the size budget now (also hourly), in short writer turns between batches."""
-        writer = self._require_writer()
-        assert self._batcher is not None
         settings = self.settings
         older_than = now_ms() - settings.retention_days * 86_400_000 if settings.retention_days else None
         budget = settings.db_budget_mb * 1024 * 1024 if settings.db_budget_mb else None
-        job = writer.retention(older_than=older_than, budget_bytes=budget)
+        job = await self.run_job(lambda writer: writer.retention(older_than=older_than, budget_bytes=budget))
+        return job.result
+
+    async def run_job(self, make: Callable[[StoreWriter], JobT]) -> JobT:
+        """Run a store job made for the writer in short turns between ingest batches; recount after."""
+        job = make(self._require_writer())
+        assert self._batcher is not None
         await self._batcher.run_job(job.step)
-        if (result := job.result).deleted:
-            self._live.facets.reset(await self.reader.facet_counts())
-        return result
+        await self._recount()
+        return job
 
     async def health(self) -> Health:
         """The figures of the status bar and ``GET /v1/health``."""
@@ -380,9 +385,14 @@ class Engine:
             last_write_error=batcher.health.last_error,
             uptime_s=time.time() - self.started_at,
             last_id=writer.last_id,
+            **wal_state(writer.wal),
         )
 
     # --------------------------------------------------------------- internals
+
+    async def _recount(self) -> None:
+        """Re-read the live facet counts (busiest values only; ``StoreError`` if unreadable)."""
+        self._live.facets.reset(await read_facet_counts(self.reader, self.settings.db, MAX_FACET_VALUES))
 
     def _require_writer(self) -> StoreWriter:
         if self._writer is None:

@@ -25,6 +25,7 @@ from sidelog.levels import LEVEL_ALIASES as LEVEL_ALIASES
 from sidelog.levels import LEVEL_RANK as LEVEL_RANK
 from sidelog.levels import LEVELS as LEVELS
 from sidelog.redact import Redactor
+from sidelog.trace_ids import trace_id_of
 
 SOURCES: tuple[str, ...] = ("server", "client", "api", "middleware", "convex", "system")
 """The usual source names; any other lower-case string is accepted too."""
@@ -106,6 +107,9 @@ class Event:
     """Error-group key; set for errors only."""
     id: int | None = field(default=None, compare=False)
     """Row id in the store; ``None`` until committed (or for live-only events)."""
+    trace_id: str | None = None
+    """The distributed trace the event belongs to (32 lower-case hex digits), found
+    by ``trace_id_of`` in what was sent; column ``trace_id``, filter ``?trace=``."""
 
     def to_wire(self) -> dict[str, Any]:
         """The event as the JSON object the HTTP API and ``tail --json`` emit."""
@@ -127,6 +131,7 @@ class Event:
             "userMessage": self.user_message,
             "resolved": self.resolved,
             "fingerprint": self.fingerprint,
+            "traceId": self.trace_id,
         }
 
 
@@ -316,6 +321,7 @@ def _parse_native(obj: object, default_source: str, received_at: int, limits: Li
         resolved,
         uid,
         fingerprint,
+        trace_id=trace_id_of(details_value),
     )
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from sidelog.events import LEVELS, Event, EventError, normalize_level
 from sidelog.timespec import check_range, parse_time
+from sidelog.trace_ids import TRACE_ID_DIGITS, normalize_trace_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class EventFilter:
     """Only events with ``timestamp < until`` (ms)."""
     fingerprint: str | None = None
     """Only the events of one error group."""
+    trace: str | None = None
+    """Only the events of one distributed trace (32 lower-case hex digits)."""
 
     @property
     def is_empty(self) -> bool:
@@ -56,6 +59,8 @@ class EventFilter:
         if self.session is not None and event.session_id != self.session:
             return False
         if self.fingerprint is not None and event.fingerprint != self.fingerprint:
+            return False
+        if self.trace is not None and event.trace_id != self.trace:
             return False
         if self.since is not None and event.timestamp < self.since:
             return False
@@ -84,7 +89,7 @@ class EventFilter:
             ("source", self.sources),
         ):
             params.extend((name, value) for value in sorted(values))
-        for name in ("user", "session", "q", "since", "until", "fingerprint"):
+        for name in ("user", "session", "q", "since", "until", "fingerprint", "trace"):
             value = getattr(self, name)
             if value is not None and value != "":
                 params.append((name, str(value)))
@@ -118,7 +123,7 @@ class EventFilter:
                     else:
                         part = part.lower()
                     sets[key].add(part)
-            elif key in ("user", "session", "q", "fingerprint") or key in ("since", "until"):
+            elif key in ("user", "session", "q", "fingerprint", "trace") or key in ("since", "until"):
                 scalars[key] = raw
         since = parse_time(scalars["since"], "since") if "since" in scalars else None
         until = parse_time(scalars["until"], "until") if "until" in scalars else None
@@ -133,10 +138,23 @@ class EventFilter:
             since=since,
             until=until,
             fingerprint=scalars.get("fingerprint") or None,
+            trace=parse_trace(scalars["trace"]) if scalars.get("trace") else None,
         )
 
 
 EMPTY_FILTER = EventFilter()
 
 
-__all__ = ["EMPTY_FILTER", "LEVELS", "EventFilter", "parse_time"]
+def parse_trace(raw: str) -> str:
+    """A ``trace`` filter value: 32 hex digits (lower-cased), else ``ValueError`` saying so."""
+    trace = normalize_trace_id(raw.strip())
+    if trace is None:
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        raise ValueError(
+            f"trace must be a trace id of {TRACE_ID_DIGITS} hex digits "
+            f"(W3C/OpenTelemetry/Sentry, not all zeros), got {shown!r}"
+        )
+    return trace
+
+
+__all__ = ["EMPTY_FILTER", "LEVELS", "EventFilter", "parse_time", "parse_trace"]

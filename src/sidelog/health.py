@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sidelog.store.wal import WalKeeper
+
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,26 @@ class Health:
     last_write_error: str | None
     uptime_s: float
     last_id: int
+    wal_bytes: int = 0
+    """The write-ahead log's size on disk."""
+    wal_pinned: bool = False
+    """The last checkpoint could not reset the WAL: a reader holds a snapshot (a ``sqlite3`` shell)."""
+    wal_skipped: str | None = None
+    """Why checkpoints are not being started (no room on the disk), while that lasts."""
+
+    @property
+    def refused(self) -> dict[str, int]:
+        """HTTP refusals by status (``{"403": 2, "413": 1}``)."""
+        refused = self.counters.get("refused")
+        return refused if isinstance(refused, dict) else {}
+
+    def wal_note(self) -> str | None:
+        """A few words for the status bar when the WAL cannot be kept short, else ``None``."""
+        if self.wal_skipped is not None:
+            return f"WAL {self.wal_bytes // MIB} MiB: checkpoint skipped, disk nearly full"
+        if self.wal_pinned:
+            return f"WAL {self.wal_bytes // MIB} MiB: pinned by a long reader"
+        return None
 
     def to_wire(self) -> dict[str, Any]:
         """The snapshot as JSON-ready camelCase keys."""
@@ -53,4 +78,16 @@ class Health:
             "lastWriteError": self.last_write_error,
             "uptimeSeconds": round(self.uptime_s, 1),
             "lastId": self.last_id,
+            "refused": self.refused,
+            "wal": {
+                "bytes": self.wal_bytes,
+                "pinned": self.wal_pinned,
+                "skipped": self.wal_skipped,
+                "note": self.wal_note(),
+            },
         }
+
+
+def wal_state(keeper: WalKeeper) -> dict[str, Any]:
+    """The WAL fields of ``Health`` from the writer's checkpoint keeper (``store/wal.py``)."""
+    return {"wal_bytes": keeper.wal_bytes(), "wal_pinned": keeper.pinned, "wal_skipped": keeper.skipped}

@@ -14,7 +14,8 @@ from tests.conftest import tcp_port
 SCRIPT = """
 import sys
 from sidelog_client import EventLogger
-log = EventLogger(sys.argv[1], batch_interval_ms=60_000)  # nothing goes out before exit
+# nothing goes out before exit; a long exit timeout, so giving up early is plain to see
+log = EventLogger(sys.argv[1], batch_interval_ms=60_000, exit_timeout=60.0)
 for i in range(int(sys.argv[2])):
     log.event(f"event {i}")
 """
@@ -22,7 +23,7 @@ for i in range(int(sys.argv[2])):
 
 def run(address: str, count: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, address, str(count)], capture_output=True, text=True, timeout=30
+        [sys.executable, "-c", SCRIPT, address, str(count)], capture_output=True, text=True, timeout=90
     )
 
 
@@ -39,7 +40,9 @@ def test_exit_with_sidelog_down_is_quick_and_says_what_was_lost() -> None:
     elapsed = time.perf_counter() - started
     assert result.returncode == 0
     assert "sidelog: 3 events not delivered to 127.0.0.1:" in result.stderr
-    assert elapsed < 1.9  # the exit flush gives up after one refused connection, not after exit_timeout (2 s)
+    # The exit flush gives up after one refused connection instead of waiting out the 60 s
+    # exit timeout: any busy machine starts and stops an interpreter well inside 30 s.
+    assert elapsed < 30
 
 
 FORK_SCRIPT = """

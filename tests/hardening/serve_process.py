@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from tests.integration.test_cli import clean_env
+from tests.support.cli import clean_env
 
 LIMITED_SERVE = """
 import resource, runpy, sys

@@ -25,7 +25,7 @@ from sidelog.ingest.accept import HTTP_RESERVE, default_max_connections
 from sidelog.ingest.http import HttpOptions
 from sidelog.server import raise_open_file_limit, start_server
 from tests.hardening.serve_process import ServeProcess
-from tests.integration.test_cli import assert_one_line_error, run
+from tests.support.cli import assert_one_line_error, run
 from tests.support.wait import until, until_sync
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")

@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.hardening.serve_process import ServeProcess
-from tests.integration.test_cli import assert_one_line_error, run
+from tests.support.cli import assert_one_line_error, run
 from tests.support.wait import until_sync
 
 DAY_MS = 86_400_000

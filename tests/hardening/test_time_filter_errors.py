@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import assert_one_line_error, run
+from tests.support.cli import assert_one_line_error, run
 
 BAD = [
     ("--since", "inf", "since: inf is not a time between 1970 and 9999"),

@@ -6,12 +6,12 @@ import asyncio
 import json
 import socket
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sidelog.engine import Engine
+from tests.support.wait import until
 
 USER_ROWS = "source != 'system'"
 """Rows sent by the tests (sidelog's own ``system`` events left out)."""
@@ -63,12 +63,8 @@ async def exchange(
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    """Poll ``predicate`` (cheap, in-process) until true or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
+    """``tests.support.wait.until`` under the name these tests use."""
+    await until(predicate, timeout, message=what, poll=0.005)
 
 
 def event_line(**fields: Any) -> bytes:

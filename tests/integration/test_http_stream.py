@@ -12,6 +12,7 @@ import orjson
 
 from sidelog.engine import Engine
 from tests.integration.http_support import FAST, http_base, http_port
+from tests.support.wait import until
 
 pytest_plugins = ["tests.integration.http_fixtures"]
 
@@ -50,10 +51,7 @@ async def read_events(response: Any, count: int) -> list[tuple[str | None, dict[
 
 
 async def wait_for(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)
+    await until(condition, timeout)
 
 
 async def test_live_events_with_filters(http_engine: Engine, client: Any) -> None:

@@ -25,7 +25,7 @@ from sidelog.engine import StopReport
 from sidelog.server import StartupError, needs_token, start_server, token_path
 from tests.integration.http_support import FAST
 from tests.integration.spine_support import exchange, rows
-from tests.integration.test_cli import clean_env
+from tests.support.cli import clean_env
 
 
 def _port(address: str) -> int:

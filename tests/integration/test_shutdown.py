@@ -20,7 +20,7 @@ from sidelog.config import Settings
 from sidelog.server import start_server
 from tests.conftest import tcp_port
 from tests.integration.spine_support import wait_until
-from tests.integration.test_cli import clean_env
+from tests.support.cli import clean_env
 
 LISTENING = re.compile(r"^listening (tcp|unix) (.+)$")
 

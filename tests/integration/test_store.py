@@ -38,6 +38,7 @@ SPEC_COLUMNS = [
     ("user_message", "TEXT", 0, 0),
     ("resolved", "INTEGER", 0, 0),
     ("fingerprint", "TEXT", 0, 0),
+    ("trace_id", "TEXT", 0, 0),
 ]
 
 
@@ -79,6 +80,7 @@ ACCESS_PATHS = [
     ("by level", EventFilter(levels=frozenset({"error"})), "ix_events_level"),
     ("by timestamp", EventFilter(since=1, until=2), "ix_events_timestamp"),
     ("by source", EventFilter(sources=frozenset({"client"})), "ix_events_source"),
+    ("by trace", EventFilter(trace="4bf92f3577b34da6a3ce929d0e0e4736"), "ix_events_trace"),
 ]
 
 

@@ -7,13 +7,13 @@ import json
 import signal
 import socket
 import sys
-import time
 from typing import Any
 
 import orjson
 
 from sidelog.engine import Engine
 from tests.integration.http_support import http_base
+from tests.support.wait import until
 
 pytest_plugins = ["tests.integration.http_fixtures"]
 
@@ -33,11 +33,10 @@ async def spawn_tail(*args: str) -> asyncio.subprocess.Process:
 
 
 async def connected(engine: Engine, before: int, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 15
-    while engine.clients <= before:
-        assert process.returncode is None, (await process.stderr.read()).decode() if process.stderr else ""
-        assert time.monotonic() < deadline, "tail did not connect"
-        await asyncio.sleep(0.02)
+    await until(
+        lambda: engine.clients > before or process.returncode is not None, 15, message="tail connected"
+    )
+    assert process.returncode is None, (await process.stderr.read()).decode() if process.stderr else ""
 
 
 async def ingest(client: Any, engine: Engine, events: list[dict[str, Any]]) -> None:

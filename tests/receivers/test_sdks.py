@@ -47,6 +47,7 @@ async def test_python_sdk_through_spotlight(receiver: Receiver) -> None:
     assert len(error["event_uid"]) == 32
     details = assert_raised_in(error, "ValueError", "charge_card", "sentry_app.py")
     assert details["trace_id"] == trace_id
+    assert error["trace_id"] == trace_id  # the indexed column: ``?trace=`` finds it
     assert (details["release"], details["environment"], details["platform"]) == ("shop@1.0", "dev", "python")
     assert details["tags"]["feature"] == "checkout"
     assert details["user"]["email"] == "dev@example.com"
@@ -54,6 +55,7 @@ async def test_python_sdk_through_spotlight(receiver: Receiver) -> None:
     assert transaction["level"] == "info"
     assert transaction["message"].startswith("task checkout: ok, ")
     assert transaction["details"]["trace_id"] == trace_id
+    assert transaction["trace_id"] == trace_id
 
 
 async def test_python_sdk_through_a_dsn_with_logs(receiver: Receiver) -> None:
@@ -114,6 +116,7 @@ async def test_opentelemetry_logs_over_otlp_protobuf(receiver: Receiver) -> None
     for row in (info, error):
         assert (row["source"], row["category"], row["user_id"]) == ("checkout-svc", "shop.payments", "u_42")
         assert row["details"]["trace_id"] == trace_id
+        assert row["trace_id"] == trace_id
     details = error["details"]
     assert details["exception"]["type"] == "ValueError"
     assert details["exception"]["message"] == "card declined for order 7"

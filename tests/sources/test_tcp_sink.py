@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,23 +66,39 @@ def test_a_joined_stack_trace_is_one_event_with_its_exception() -> None:
     assert details["exception"]["type"] == "ValueError"
 
 
-def test_colour_codes_are_stripped_from_text_but_json_goes_as_it_is() -> None:
+def test_colour_codes_are_stripped_from_text_and_json_keeps_where_it_was_read() -> None:
     assert event("\x1b[1;32mready\x1b[0m in 20 ms")["message"] == "ready in 20 ms"
     assert line_to_event("\x1b[0m\x1b[K", stream="stdout", name="web", key=None) is None
-    line = '{"msg": "pino says hi", "level": 30, "time": 1}'
-    converted = line_to_event(line, stream="stderr", name="web", key=None)
+    native = '{"message": "native", "type": "warn"}'
+    converted = line_to_event(native, stream="stderr", name="web", key=None)
     assert converted is not None
-    # Sent as it is, with only what it does not say itself: where it was read.
-    assert orjson.loads(converted.wire) == {**orjson.loads(line), "category": "web", "source": "run"}
+    # A native event goes as it is, with only what it does not say itself: where it was read.
+    assert orjson.loads(converted.wire) == {**orjson.loads(native), "category": "web", "source": "run"}
     assert converted.dialect == "json"
+    # A logger's line is read here, so its source and category are the run's, not lost in details.
+    line = '{"msg": "pino says hi", "level": 30, "time": 1}'
     keyed = line_to_event(line, stream="stderr", name="web", key="imp1-k")
     assert keyed is not None
+    assert keyed.dialect == "pino"
     assert orjson.loads(keyed.wire) == {
-        **json.loads(line),
+        "message": "pino says hi",
+        "type": "info",
+        "timestamp": 1000,  # pino's epoch, read by magnitude
+        "details": {"dialect": "pino"},
         "id": "imp1-k",
         "category": "web",
         "source": "run",
     }
+    own = line_to_event(
+        '{"msg": "q", "level": 40, "pid": 1, "category": "db"}', stream="stdout", name="web", key=None
+    )
+    assert own is not None
+    assert orjson.loads(own.wire)["category"] == "db"
+    broken = line_to_event(
+        '{"msg": "x", "level": "nope", "pid": 1, "hostname": "h"}', stream="stdout", name="w", key=None
+    )
+    assert broken is not None
+    assert broken.dialect == "json"  # in no dialect: sent as it is, for the server to refuse with its reason
     own = line_to_event('{"message": "m", "id": "mine"}', stream="file", name="x", key="imp1-k")
     assert own is not None
     assert orjson.loads(own.wire)["id"] == "mine"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -140,3 +141,20 @@ async def write(stack: Stack, events: list[Event]) -> Origin:
     stack.queue.put_marker(SyncMarker(origin, lambda _origin: committed.set()))
     await committed.wait()
     return origin
+
+
+PAGE = 4096
+
+
+async def make_store(db: Path, count: int = 3000) -> None:
+    """A closed sidelog store with ``count`` events (about a hundred pages)."""
+    await new_store(db)
+    insert(db, [event(f"event {i}", received_at=now_ms(), details="d" * 100) for i in range(count)])
+
+
+def garbage_page(db: Path) -> None:
+    """Overwrite the page in the middle of the file with random bytes."""
+    pages = db.stat().st_size // PAGE
+    with open(db, "r+b") as handle:
+        handle.seek((pages // 2) * PAGE)
+        handle.write(os.urandom(PAGE))

@@ -22,23 +22,7 @@ from sidelog.store.database import StoreError, make_engines, open_schema
 from sidelog.store.files import side_files
 from sidelog.store.migrations import SCHEMA_VERSION
 from sidelog.store.writer import StoreWriter
-from tests.store.support import event, insert, new_store, rows, sha256
-
-PAGE = 4096
-
-
-async def make_store(db: Path, count: int = 3000) -> None:
-    """A closed sidelog store with ``count`` events (about a hundred pages)."""
-    await new_store(db)
-    insert(db, [event(f"event {i}", received_at=now_ms(), details="d" * 100) for i in range(count)])
-
-
-def garbage_page(db: Path) -> None:
-    """Overwrite the page in the middle of the file with random bytes."""
-    pages = db.stat().st_size // PAGE
-    with open(db, "r+b") as handle:
-        handle.seek((pages // 2) * PAGE)
-        handle.write(os.urandom(PAGE))
+from tests.store.support import PAGE, event, garbage_page, make_store, rows, sha256
 
 
 def newer_schema(db: Path) -> None:

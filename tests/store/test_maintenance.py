@@ -20,8 +20,7 @@ from sidelog.store.checks import check_database
 from sidelog.store.database import StoreError
 from sidelog.store.maintenance import recover, vacuum
 from sidelog.store.migrations import SCHEMA_VERSION
-from tests.store.support import event, insert, new_store, rows, sha256
-from tests.store.test_bad_files import garbage_page, make_store
+from tests.store.support import event, garbage_page, insert, make_store, new_store, rows, sha256
 
 
 def legacy_layout(db: Path) -> None:

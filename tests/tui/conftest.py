@@ -130,3 +130,16 @@ def lines(count: int, start: int = 0, **fields: Any) -> bytes:
 def messages_of_tests(stream: StreamView) -> list[str]:
     """Messages of the ``test`` events in the stream's window, oldest first."""
     return [event.message for event in stream.window if event.category == "test"]
+
+
+async def open_palette(app: SidelogApp, pilot: Pilot[Any], query: str = "") -> None:
+    """Ctrl+P, then type ``query`` once the palette's input has the keyboard (keys pressed
+    before that would reach the main screen and its bindings instead)."""
+    from textual.command import CommandInput, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await until(
+        pilot, lambda: isinstance(app.screen, CommandPalette) and isinstance(app.focused, CommandInput)
+    )
+    if query:
+        await pilot.press(*query)

@@ -28,7 +28,8 @@ from sidelog.tui.widgets.healthbar import HealthBar
 from sidelog.tui.widgets.sidebar import FilterSidebar
 from sidelog.tui.widgets.stream import StreamView
 from tests.conftest import tcp_port
-from tests.tui.conftest import FAST, query_db, running_app, send_events, until
+from tests.support.wait import until as until_true
+from tests.tui.conftest import FAST, open_palette, query_db, running_app, send_events, until
 
 
 async def test_help_lists_every_key_of_every_pane(settings: Settings) -> None:
@@ -71,7 +72,7 @@ async def test_palette_runs_the_same_actions(settings: Settings) -> None:
         assert "Toggle category: payment" in titles
         assert "Search message and details" in titles
         assert "Resolve the highlighted error group" not in titles  # no group: not offered
-        await pilot.press("ctrl+p", *"paym")
+        await open_palette(app, pilot, "paym")
         await until(pilot, lambda: "payment" in str(app.screen.query_one("CommandList").highlighted_option))
         await pilot.press("enter")
         await until(pilot, lambda: app.flt == EventFilter(categories=frozenset({"payment"})))
@@ -198,11 +199,7 @@ async def test_an_endpoint_in_use_ends_the_app_with_one_reason(
 
 
 async def until_exit(app: SidelogApp, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while app.return_code is None:
-        assert loop.time() < deadline, "the app did not exit"
-        await asyncio.sleep(0.02)
+    await until_true(lambda: app.return_code is not None, timeout, message="the app exited")
 
 
 def test_command_line_prints_one_line_when_the_port_is_taken(tmp_path: os.PathLike[str]) -> None:

@@ -22,7 +22,7 @@ from sidelog.store.models import event_to_row
 from sidelog.store.schema import EVENT_COLUMN_NAMES, INSERT_EVENTS_SQL, events, metadata
 from sidelog.workload import Workload
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 NAIVE_INDEXES = (
     ("by_user", "user_id"),
@@ -38,7 +38,8 @@ _NAIVE_TABLE = (
     "CREATE TABLE events (id INTEGER PRIMARY KEY, event_uid TEXT, category TEXT NOT NULL, "
     "level TEXT NOT NULL, message TEXT NOT NULL, details TEXT, user_id TEXT, session_id TEXT, "
     "url TEXT, user_agent TEXT, timestamp INTEGER NOT NULL, received_at INTEGER NOT NULL, "
-    "source TEXT NOT NULL, show_to_user INTEGER, user_message TEXT, resolved INTEGER, fingerprint TEXT)"
+    "source TEXT NOT NULL, show_to_user INTEGER, user_message TEXT, resolved INTEGER, fingerprint TEXT, "
+    "trace_id TEXT)"
 )
 
 

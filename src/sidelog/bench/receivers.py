@@ -1,176 +1,121 @@
 """Receiver throughput: Sentry envelopes and OTLP/HTTP logs into a real ``sidelog serve``.
 
-Measures events per second from the first request to the last event committed
-(counted in the SQLite file), for:
+One server, one run, and each foreign format beside its native twin (the same events
+as ``POST /v1/events`` arrays of the same size), so the figures compare like with
+like on a machine shared with other work:
 
-* Sentry envelopes of error events with 20-frame stacks, one event per envelope
-  as the SDKs send them (and, for comparison, ten per envelope);
-* OTLP/HTTP protobuf log exports of 100 records each (exporters batch up to 512).
+* Sentry: one error event (20-frame stack, about 12 KB as ``sentry_sdk`` builds it)
+  per envelope, as the SDKs send them: through Spotlight's ``POST /stream``
+  (uncompressed) and through a DSN (``/api/1/envelope/``, gzip, ``X-Sentry-Auth``);
+  and, for the ceiling, envelopes holding only a ``client_report`` (nothing stored):
+  what one HTTP request costs before any event is converted or written;
+* OTLP/HTTP protobuf log exports of 100 records each (an exporter batches up to 512).
 
-The load generator is lean like ``http_load``'s: requests are encoded before the
-clock starts and each keep-alive connection is a thread writing a request and
-reading its answer, so the client takes little CPU from the server it measures
-on a 2-core machine. Run with ``python -m sidelog.bench.receivers [EVENTS]``.
+Rates are events per second from the first request to the last event committed
+(counted in the SQLite file). ``<name>_per_cpu_s`` divides by the CPU time the
+server process used instead, which holds better on a busy machine, and
+``python_loop_us`` (``sum(range(1000))``, about 10 µs on an idle desktop core) says
+how busy this one was. The load generator is lean like ``http_load``'s: requests
+are encoded before the clock starts, and each of ``connections`` keep-alive
+connections is a thread writing a request and reading its answer (as an SDK's
+transport does: one request in flight per connection). Run with
+``python -m sidelog.bench.receivers [EVENTS]``.
 """
 
 from __future__ import annotations
 
-import os
+import gzip
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+import timeit
 from pathlib import Path
 from typing import Any
 
-import orjson
+from sidelog.bench.receiver_bodies import (
+    client_report_bodies,
+    envelope_bodies,
+    native_bodies,
+    otlp_log_bodies,
+)
+from sidelog.bench.serve_process import ServeProcess
 
-__all__ = ["envelope_bodies", "otlp_log_bodies", "receivers_bench"]
+__all__ = ["receivers_bench"]
 
-
-def envelope_bodies(total: int, per_envelope: int = 1, frames: int = 20, run: int = 0) -> list[bytes]:
-    """``total`` Sentry error events with ``frames``-frame stacks, ``per_envelope`` per envelope.
-
-    Event ids are unique per ``run``: sidelog stores an event id once (SDK retries).
-    """
-    bodies: list[bytes] = []
-    for start in range(0, total, per_envelope):
-        items = []
-        for n in range(start, min(start + per_envelope, total)):
-            stack = [
-                {
-                    "filename": f"shop/module_{f}.py",
-                    "abs_path": f"/srv/shop/module_{f}.py",
-                    "function": f"step_{f}",
-                    "lineno": 10 + f,
-                    "context_line": f"    result = step_{f + 1}(order, attempt={f})",
-                    "in_app": f % 3 != 0,
-                }
-                for f in range(frames)
-            ]
-            event = {
-                "event_id": f"{run:08x}{n:024x}",
-                "level": "error",
-                "platform": "python",
-                "timestamp": 1_700_000_000 + n / 1000,
-                "sdk": {"name": "sentry.python", "version": "2.0.0"},
-                "user": {"id": f"u_{n % 500}"},
-                "release": "shop@1.2.3",
-                "environment": "dev",
-                "tags": {"feature": "checkout", "region": "eu"},
-                "contexts": {"trace": {"trace_id": f"{n:032x}", "span_id": f"{n:016x}"}},
-                "exception": {
-                    "values": [
-                        {
-                            "type": ("ValueError", "KeyError", "TimeoutError")[n % 3],
-                            "value": f"order {n} could not be charged",
-                            "stacktrace": {"frames": stack},
-                        }
-                    ]
-                },
-            }
-            payload = orjson.dumps(event)
-            items.append(orjson.dumps({"type": "event", "length": len(payload)}) + b"\n" + payload + b"\n")
-        header = orjson.dumps({"event_id": f"{start:032x}", "sent_at": "2026-11-30T00:00:00Z"})
-        bodies.append(header + b"\n" + b"".join(items))
-    return bodies
-
-
-def otlp_log_bodies(total: int, per_request: int = 100) -> list[bytes]:
-    """``total`` OTLP log records as protobuf ``ExportLogsServiceRequest`` bodies."""
-    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-
-    bodies: list[bytes] = []
-    for start in range(0, total, per_request):
-        request = ExportLogsServiceRequest()
-        resource_logs = request.resource_logs.add()
-        resource_logs.resource.attributes.add(key="service.name").value.string_value = "checkout-svc"
-        scope = resource_logs.scope_logs.add()
-        scope.scope.name = "shop.payments"
-        for n in range(start, min(start + per_request, total)):
-            record = scope.log_records.add()
-            record.time_unix_nano = 1_700_000_000_000_000_000 + n * 1_000_000
-            record.severity_number = (5, 9, 9, 13, 17)[n % 5]
-            record.body.string_value = f"order {n} step {n % 7} done"
-            record.trace_id = n.to_bytes(16, "big")
-            record.span_id = n.to_bytes(8, "big")
-            for key, value in (
-                ("user.id", f"u_{n % 500}"),
-                ("http.route", "/checkout"),
-                ("attempt", str(n % 3)),
-            ):
-                record.attributes.add(key=key).value.string_value = value
-        bodies.append(request.SerializeToString())
-    return bodies
+_AUTH = "Sentry sentry_key=anykey, sentry_version=7, sentry_client=sentry.python/2.0.0"
+_ENVELOPE = {"Content-Type": "application/x-sentry-envelope"}
+_JSON = {"Content-Type": "application/json"}
 
 
 def receivers_bench(events: int = 20_000, connections: int = 4) -> dict[str, float]:
-    """Events per second, to commit, for each receiver (a fresh server and database).
+    """The figures of one run (a fresh server and database), by name.
 
-    Each run also reports ``<name>_per_cpu_s``: events per second of CPU the server
-    used, a figure that holds on a busy machine where wall-clock rates do not.
+    ``<name>_events_per_s`` and ``<name>_per_cpu_s`` for ``sentry_envelope`` (Spotlight),
+    ``sentry_dsn_gzip``, ``events_api_1_per_request`` (their native twin), ``otlp_logs``
+    and ``events_api_100_per_request`` (its twin); ``sentry_client_report_requests_per_s``
+    (the per-request ceiling); ``*_vs_events_api`` ratios; ``python_loop_us`` before and after.
     """
-    results: dict[str, float] = {}
+    results: dict[str, float] = {"python_loop_us_before": _loop_us()}
+    runs: list[tuple[str, str, dict[str, str], list[bytes], bool]] = [
+        ("events_api_1_per_request", "/v1/events", _JSON, native_bodies(events, 1, "error"), True),
+        ("sentry_envelope", "/stream", _ENVELOPE, envelope_bodies(events, 1), True),
+        ("sentry_dsn_gzip", "/api/1/envelope/",
+         {**_ENVELOPE, "Content-Encoding": "gzip", "X-Sentry-Auth": _AUTH},
+         [gzip.compress(body, 6) for body in envelope_bodies(events, 1, run=1)], True),
+        ("sentry_client_report", "/stream", _ENVELOPE, client_report_bodies(events), False),
+        ("events_api_100_per_request", "/v1/events", _JSON, native_bodies(events, 100, "log"), True),
+        ("otlp_logs", "/v1/logs", {"Content-Type": "application/x-protobuf"}, otlp_log_bodies(events), True),
+    ]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="sidelog-bench-") as folder:
-        server = _Server(Path(folder) / "events.db")
+        server = ServeProcess(Path(folder) / "events.db", tcp=False, http=True)
+        poster = _Poster(server)
         try:
-            runs: list[tuple[str, str, str, list[bytes]]] = [
-                ("sentry_envelope_1_per_request", "/api/1/envelope/", "application/x-sentry-envelope",
-                 envelope_bodies(events, 1)),
-                ("sentry_envelope_10_per_request", "/api/1/envelope/", "application/x-sentry-envelope",
-                 envelope_bodies(events, 10, run=1)),
-                ("otlp_logs_100_per_request", "/v1/logs", "application/x-protobuf", otlp_log_bodies(events)),
-            ]  # fmt: skip
-            for name, path, content_type, bodies in runs:
+            for name, path, headers, bodies, stored in runs:
                 cpu = server.cpu_seconds()
-                results[name] = server.rate(path, content_type, bodies, events, connections)
-                results[f"{name}_per_cpu_s"] = events / max(server.cpu_seconds() - cpu, 1e-9)
+                rate = poster.rate(path, headers, bodies, events if stored else 0, connections)
+                count = events if stored else len(bodies)
+                results[f"{name}_{'events' if stored else 'requests'}_per_s"] = round(rate)
+                results[f"{name}_per_cpu_s"] = round(count / max(server.cpu_seconds() - cpu, 1e-9))
         finally:
             server.stop()
+    for name, twin in (
+        ("sentry_envelope", "events_api_1_per_request"),
+        ("sentry_dsn_gzip", "events_api_1_per_request"),
+        ("otlp_logs", "events_api_100_per_request"),
+    ):
+        ratio = results[f"{name}_events_per_s"] / max(results[f"{twin}_events_per_s"], 1e-9)
+        results[f"{name}_vs_events_api"] = round(ratio, 2)
+    results["python_loop_us_after"] = _loop_us()
+    results["events"] = events
+    results["connections"] = connections
     return results
 
 
-class _Server:
-    """A real ``sidelog serve`` subprocess: HTTP on a free port, rate limits and system events off."""
+def _loop_us() -> float:
+    """``sum(range(1000))`` in µs, best of five: how fast Python runs on this machine right now."""
+    return round(min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6, 1)
 
-    def __init__(self, db: Path) -> None:
-        env = dict(
-            os.environ,
-            SIDELOG_RATE_LIMIT_BURST="0",
-            SIDELOG_ENABLE_SYSTEM_LOGGING="false",
-            SIDELOG_RETENTION_DAYS="0",
-            SIDELOG_DB_BUDGET_MB="0",
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "sidelog",
-            "serve",
-            "--db",
-            str(db),
-            "--tcp",
-            "off",
-            "--http",
-            "127.0.0.1:0",
-        ]
-        self.db = db
-        self.proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening http"):
-            self.stop()
-            raise RuntimeError(f"sidelog serve did not start: {line or self.proc.stderr}")
-        self.port = int(line.rsplit(":", 1)[1])
+
+class _Poster:
+    """Posts prepared requests to a ``ServeProcess`` over keep-alive connections."""
+
+    def __init__(self, server: ServeProcess) -> None:
+        self.server = server
+        self.port = server.http_port
+        self.db = server.db
         self.stored = 0
 
-    def rate(self, path: str, content_type: str, bodies: list[bytes], events: int, connections: int) -> float:
-        """Send ``bodies`` over ``connections``; events/s until all ``events`` are committed."""
-        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: {content_type}\r\n"
+    def rate(
+        self, path: str, headers: dict[str, str], bodies: list[bytes], events: int, connections: int
+    ) -> float:
+        """Send ``bodies`` over ``connections``; events/s until all ``events`` are committed
+        (requests/s until the last answer when ``events`` is 0)."""
+        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in headers.items()
+        )
         requests = [f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body for body in bodies]
         errors: list[str] = []
         threads = [
@@ -184,6 +129,8 @@ class _Server:
             thread.join()
         if errors:
             raise RuntimeError(f"{path}: {errors[0]}")
+        if not events:  # nothing is stored: the last answer is the end
+            return len(bodies) / (time.perf_counter() - started)
         self.stored += events
         deadline = time.monotonic() + 300
         with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
@@ -193,15 +140,12 @@ class _Server:
                 time.sleep(0.005)
         return events / (time.perf_counter() - started)
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (Linux ``/proc``)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def _send(self, requests: list[bytes], errors: list[str]) -> None:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=120) as sock:
-                reader = sock.makefile("rb")
+            with (
+                socket.create_connection(("127.0.0.1", self.port), timeout=120) as sock,
+                sock.makefile("rb") as reader,
+            ):
                 for payload in requests:
                     while True:
                         sock.sendall(payload)
@@ -214,13 +158,6 @@ class _Server:
                         break
         except (OSError, RuntimeError) as exc:
             errors.append(str(exc))
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 def _response(reader: Any) -> tuple[int, bytes]:
@@ -239,8 +176,8 @@ def _response(reader: Any) -> tuple[int, bytes]:
 def main() -> None:  # pragma: no cover - manual measurement helper
     """Print each receiver's events/s."""
     events = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    for name, rate in receivers_bench(events).items():
-        print(f"{name}: {rate:,.0f} events/s ({events} events)")
+    for name, figure in receivers_bench(events).items():
+        print(f"{name}: {figure:,}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,17 +18,27 @@ Method (printed with the results so a reader can judge them):
 6. Client call cost: ``EventLogger.event`` against stdlib ``logger.info`` with a
    ``NullHandler``, timed in the same process and run (``client_call_cost``).
 7. Peak RSS of the server processes (VmHWM).
+8. Receivers: Sentry envelopes (errors with 20-frame stacks) and OTLP logs posted to a
+   fresh server, with ``POST /v1/events`` of the same events in the same run
+   (``bench/receivers.py``).
+9. Import: ``sidelog import`` of ``--import-lines`` JSONL lines into an empty store, TCP
+   ingest of the same events into another empty store, and a second import of the
+   same file, which must add nothing (``bench/importing.py``).
+10. Integrations: what each Python client integration adds to the call it wraps
+    (``bench/integrations.py``), and what ``sidelog.js`` adds to a ``fetch`` in
+    headless Chromium (``bench/browser_fetch.py``).
+
+``--only`` runs a subset of these sections (``SECTIONS``).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
-import os
 import shutil
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +49,7 @@ from typing import Any
 import orjson
 
 from sidelog.bench.fill import NAIVE_INDEXES, bench_rows, ensure_prefill
+from sidelog.bench.serve_process import ServeProcess
 
 BATCH = 500
 PRAGMAS = (
@@ -49,78 +60,131 @@ PRAGMAS = (
 )
 
 
+SECTIONS = ("ingest", "http", "client", "latency", "receivers", "import", "integrations", "browser")
+"""What ``sidelog bench --only`` can pick; all of them by default, in this order."""
+
+
 def run_bench(args: argparse.Namespace) -> int:
     """Entry point for ``sidelog bench`` (``--ui`` goes to the UI benchmark)."""
     if args.ui:
         from sidelog.bench.ui import run_bench_ui
 
         return run_bench_ui(args)
-    for name in ("prefill", "events", "connections", "latency_rate"):
+    for name in ("prefill", "events", "connections", "latency_rate", "import_lines"):
         if getattr(args, name) < (0 if name == "prefill" else 1):
             print(f"sidelog: error: --{name.replace('_', '-')} must be a positive number", file=sys.stderr)
             return 2
+    sections = _sections(args.only)
+    if isinstance(sections, str):
+        print(f"sidelog: error: {sections}", file=sys.stderr)
+        return 2
     cache = Path(args.dir) if args.dir else Path(tempfile.gettempdir()) / "sidelog-bench"
     work = Path(tempfile.mkdtemp(prefix="sidelog-bench-run-"))
     log = (lambda *_: None) if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
     try:
-        results = _measure(args, cache, work, log)
+        results = _measure(args, sections, cache, work, log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        _print_report(results)
+        from sidelog.bench.report import print_report
+
+        print_report(results)
     return 0
 
 
-def _measure(args: argparse.Namespace, cache: Path, work: Path, log: Any) -> dict[str, Any]:
-    log(f"prefill: {args.prefill:,} events (cached in {cache})")
-    sidelog_db, naive_db = ensure_prefill(cache, args.prefill, log)
+def _sections(only: str | None) -> tuple[str, ...] | str:
+    """The sections to run, or the one-line reason ``--only`` is refused."""
+    if not only:
+        return SECTIONS
+    picked = tuple(name.strip() for name in only.split(",") if name.strip())
+    unknown = [name for name in picked if name not in SECTIONS]
+    if unknown or not picked:
+        return (
+            f"--only: unknown section {', '.join(unknown) or repr(only)} (choose from {', '.join(SECTIONS)})"
+        )
+    return tuple(name for name in SECTIONS if name in picked)
+
+
+def _measure(
+    args: argparse.Namespace, sections: tuple[str, ...], cache: Path, work: Path, log: Any
+) -> dict[str, Any]:
+    results: dict[str, Any] = {"sections": list(sections)}
+    if {"ingest", "http", "latency"} & set(sections):
+        log(f"prefill: {args.prefill:,} events (cached in {cache})")
+        sidelog_db, naive_db = ensure_prefill(cache, args.prefill, log)
+    if "ingest" in sections:
+        results.update(_ingest(args, sidelog_db, naive_db, work, log))
+    if "http" in sections:
+        log("HTTP ingest: POST /v1/events in batches of 100")
+        server = ServeProcess(_copy_store(sidelog_db, work / "http.db"), http=True)
+        try:
+            from sidelog.bench.http_load import http_ingest_rate
+
+            rate = asyncio.run(
+                http_ingest_rate("127.0.0.1", server.http_port, total=min(args.events, 100_000))
+            )
+            results["http_events_per_s"] = round(rate)
+        finally:
+            server.stop()
+    if "client" in sections:
+        log("client call cost: EventLogger.event vs logging.info with NullHandler")
+        from sidelog.bench.client_cost import client_call_cost
+
+        results["client"] = {key: round(value, 3) for key, value in client_call_cost().items()}
+    if "latency" in sections:
+        log(f"latency: {args.latency_rate} events/s for 5 s")
+        db = _copy_store(sidelog_db, work / "lat.db")
+        server = ServeProcess(db)
+        try:
+            results["latency_rate"] = args.latency_rate
+            results["latency_p50_ms"], results["latency_p99_ms"] = _latency(
+                server.port, db, args.latency_rate, 5.0
+            )
+            results["latency_server_peak_rss_mb"] = round(server.peak_rss() / 1024, 1)
+        finally:
+            server.stop()
+    if "receivers" in sections:
+        log("Sentry envelopes and OTLP logs over HTTP (fresh store)")
+        from sidelog.bench.receivers import receivers_bench
+
+        results["receivers"] = receivers_bench(min(args.events, 50_000), args.connections)
+    if "import" in sections:
+        log(f"import: {args.import_lines:,} JSONL lines, and TCP ingest of the same events (empty stores)")
+        from sidelog.bench.importing import import_bench
+
+        results["import"] = import_bench(args.import_lines, work)
+    if "integrations" in sections:
+        log("client integrations: cost each hook adds to the wrapped call")
+        from sidelog.bench.integrations import integration_overhead
+
+        results["integrations"] = integration_overhead()
+    if "browser" in sections:
+        log("browser: cost sidelog.js adds to each fetch (headless Chromium)")
+        from sidelog.bench.browser_fetch import browser_fetch_overhead
+
+        results["browser"] = browser_fetch_overhead()
+    return results
+
+
+def _ingest(
+    args: argparse.Namespace, sidelog_db: Path, naive_db: Path, work: Path, log: Any
+) -> dict[str, Any]:
+    """TCP throughput into the prefilled store and the two ``executemany`` baselines, same rows."""
     log(f"encoding {args.events:,} events of the benchmark mix (``workload.py``)")
     rows, lines = bench_rows(args.events, first_id=args.prefill + 1_000_000)
-
     log("throughput: sidelog serve over TCP")
-    db = _copy_store(sidelog_db, work / "tcp.db")
-    server = _Server(db)
+    server = ServeProcess(_copy_store(sidelog_db, work / "tcp.db"))
     try:
         rate, stored = _throughput(server.port, lines, args.connections)
-        rss_tput = server.peak_rss()
+        rss = server.peak_rss()
     finally:
         server.stop()
-
     log("baseline: sqlite3.executemany into sidelog's schema")
     base_sidelog = _executemany_rate(_copy_store(sidelog_db, work / "base-s.db"), rows)
     log("baseline: sqlite3.executemany into the naive six-index schema")
     base_naive = _executemany_rate(_copy_store(naive_db, work / "base-n.db"), rows)
-
-    log("HTTP ingest: POST /v1/events in batches of 100")
-    db = _copy_store(sidelog_db, work / "http.db")
-    server = _Server(db, http=True)
-    try:
-        import asyncio
-
-        from sidelog.bench.http_load import http_ingest_rate
-
-        assert server.http_port is not None
-        http_rate = asyncio.run(
-            http_ingest_rate("127.0.0.1", server.http_port, total=min(args.events, 100_000))
-        )
-    finally:
-        server.stop()
-
-    log("client call cost: EventLogger.event vs logging.info with NullHandler")
-    from sidelog.bench.client_cost import client_call_cost
-
-    client = client_call_cost()
-
-    log(f"latency: {args.latency_rate} events/s for 5 s")
-    db = _copy_store(sidelog_db, work / "lat.db")
-    server = _Server(db)
-    try:
-        latency = _latency(server.port, db, args.latency_rate, 5.0)
-        rss_lat = server.peak_rss()
-    finally:
-        server.stop()
     return {
         "prefill": args.prefill,
         "events": args.events,
@@ -132,118 +196,13 @@ def _measure(args: argparse.Namespace, cache: Path, work: Path, log: Any) -> dic
         "ratio_vs_sidelog_schema": round(rate / base_sidelog, 3),
         "ratio_vs_naive_schema": round(rate / base_naive, 3),
         "baseline_transaction_rows": BATCH,
-        "latency_rate": args.latency_rate,
-        "latency_p50_ms": latency[0],
-        "latency_p99_ms": latency[1],
-        "server_peak_rss_mb": round(max(rss_tput, rss_lat) / 1024, 1),
-        "http_events_per_s": round(http_rate),
-        "client_event_p50_us": round(client["event_p50_us"], 3),
-        "client_event_p99_us": round(client["event_p99_us"], 3),
-        "stdlib_info_p50_us": round(client["stdlib_p50_us"], 3),
-        "stdlib_info_p99_us": round(client["stdlib_p99_us"], 3),
-        "client_ratio_p50": round(client["ratio_p50"], 3),
+        "server_peak_rss_mb": round(rss / 1024, 1),
     }
-
-
-def _print_report(r: dict[str, Any]) -> None:
-    print(
-        f"sidelog bench  (prefill {r['prefill']:,} events, {r['events']:,} sent over "
-        f"{r['connections']} TCP connections)"
-    )
-    print(
-        f"  ingest                      {r['ingest_events_per_s']:>10,} events/s  "
-        f"({r['stored']:,} stored, every one acknowledged)"
-    )
-    print(
-        f"  sqlite3 executemany, sidelog schema   {r['baseline_sidelog_schema_rows_per_s']:>10,} rows/s"
-        f"   ratio {r['ratio_vs_sidelog_schema']:.2f}x"
-    )
-    print(
-        f"  sqlite3 executemany, naive 6 indexes  {r['baseline_naive_schema_rows_per_s']:>10,} rows/s"
-        f"   ratio {r['ratio_vs_naive_schema']:.2f}x"
-    )
-    print(f"    (baselines: same rows and PRAGMAs, {r['baseline_transaction_rows']} rows per transaction)")
-    print(
-        f"  send-to-commit latency at {r['latency_rate']:,} events/s   "
-        f"p50 {r['latency_p50_ms']:.1f} ms   p99 {r['latency_p99_ms']:.1f} ms"
-    )
-    print(f"  server peak RSS             {r['server_peak_rss_mb']:>10} MB")
-    print(f"  HTTP ingest (batches of 100)  {r['http_events_per_s']:>10,} events/s")
-    print(
-        f"  EventLogger.event             p50 {r['client_event_p50_us']:.2f} us   "
-        f"p99 {r['client_event_p99_us']:.2f} us"
-    )
-    print(
-        f"  logging.info (NullHandler)    p50 {r['stdlib_info_p50_us']:.2f} us   "
-        f"p99 {r['stdlib_info_p99_us']:.2f} us   ratio {r['client_ratio_p50']:.2f}x"
-    )
 
 
 def _copy_store(source: Path, target: Path) -> Path:
     shutil.copyfile(source, target)
     return target
-
-
-class _Server:
-    """A real ``sidelog serve`` subprocess on a free port, rate limits off."""
-
-    def __init__(self, db: Path, http: bool = False) -> None:
-        env = dict(
-            os.environ,
-            SIDELOG_RATE_LIMIT_BURST="0",
-            SIDELOG_RETENTION_DAYS="0",
-            SIDELOG_DB_BUDGET_MB="0",
-            SIDELOG_ENABLE_SYSTEM_LOGGING="false",
-        )
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sidelog",
-                "serve",
-                "--db",
-                str(db),
-                "--tcp",
-                "127.0.0.1:0",
-                "--http",
-                "127.0.0.1:0" if http else "off",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening tcp"):
-            self.proc.kill()
-            error = self.proc.stderr.read() if self.proc.stderr is not None else ""
-            raise RuntimeError(f"sidelog serve did not start: {line or error}")
-        self.port = int(line.rsplit(":", 1)[1])
-        self.http_port: int | None = None
-        if http:
-            line = self.proc.stdout.readline()
-            if not line.startswith("listening http"):
-                self.proc.kill()
-                raise RuntimeError(f"sidelog serve did not start HTTP: {line}")
-            self.http_port = int(line.rsplit(":", 1)[1])
-
-    def peak_rss(self) -> int:
-        """VmHWM of the server, in KiB."""
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 def _send_and_sync(port: int, payload: bytes, results: list[int]) -> None:

@@ -25,7 +25,7 @@ import orjson
 from sidelog.commands.common import CommandError
 from sidelog.config import Settings
 from sidelog.filters import EventFilter
-from sidelog.store.models import event_from_row
+from sidelog.store.models import event_from_row, select_columns
 from sidelog.store.reader import filter_sql
 from sidelog.store.schema import EVENT_COLUMN_NAMES
 from sidelog.textsafe import json_safe, safe_text
@@ -52,7 +52,7 @@ def iter_rows(conn: sqlite3.Connection, flt: EventFilter) -> Iterator[tuple[Any,
     """Matching rows, oldest first, one page (short read transaction) at a time."""
     terms, params = filter_sql(flt)
     where = " AND ".join([*terms, "id > ?"])
-    sql = f"SELECT {', '.join(EVENT_COLUMN_NAMES)} FROM events WHERE {where} ORDER BY id LIMIT {PAGE}"
+    sql = f"SELECT {select_columns(conn)} FROM events WHERE {where} ORDER BY id LIMIT {PAGE}"
     last = 0
     while True:
         rows = conn.execute(sql, [*params, last]).fetchall()

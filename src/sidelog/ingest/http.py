@@ -35,6 +35,7 @@ from sidelog.ingest.accept import (
     socket_address,
 )
 from sidelog.ingest.http_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S
+from sidelog.ingest.http_refusals import record_refusals
 from sidelog.ingest.http_routes import ENGINE, SCRIPT, STATE_CHANGING, TOKEN, add_routes, json_response
 from sidelog.ingest.http_security import (
     ALLOWED_METHODS,
@@ -192,7 +193,7 @@ def build_app(
     options = options or HttpOptions()
     endpoint = settings.http_endpoint
     bind_host = endpoint.host if endpoint is not None else "127.0.0.1"
-    app = web.Application(middlewares=[_json_errors, _guard])
+    app = web.Application(middlewares=[record_refusals, _json_errors, _guard])
     app[ENGINE] = api
     app[TOKEN] = token
     app[POLICY] = AccessPolicy.build(
@@ -208,10 +209,12 @@ def build_app(
     app[STREAMS] = streams
     add_routes(app, _expect_continue)
     app.router.add_get("/v1/stream", stream, allow_head=False)
-    from sidelog.ingest import http_otlp, http_sentry  # Sentry and OTLP receivers (README)
+    from sidelog.ingest import http_feedback, http_logging, http_otlp, http_sentry  # receivers (README)
 
     http_sentry.register(app, api, settings, _expect_continue)
     http_otlp.register(app, api, settings, _expect_continue)
+    http_logging.register(app, _expect_continue)
+    http_feedback.register(app, _expect_continue)  # POST /v1/feedback: users' reports
     app.on_response_prepare.append(_response_headers)
     return app
 

@@ -35,6 +35,8 @@ what many HTTP libraries send for raw bytes."""
 BODY_TIMEOUT: web.AppKey[float] = web.AppKey("sidelog_body_timeout", float)
 """Seconds a request body may take to arrive (``HttpOptions.body_timeout_s``)."""
 DEFAULT_BODY_TIMEOUT_S = 30.0
+BODY_HEAD: web.RequestKey[bytes] = web.RequestKey("sidelog_body_head", bytes)
+"""The first bytes of a body, for the refusal log (``http_refusals``)."""
 
 MAX_REJECTIONS_LISTED = 100
 """Rejections listed in one answer; ``rejectedCount`` always has the full number."""
@@ -79,6 +81,8 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         async with asyncio.timeout(seconds):
             async for chunk in request.content.iter_chunked(_CHUNK):
                 buf += chunk
+                if len(buf) == len(chunk):  # the first chunk: what the rejected view shows
+                    request[BODY_HEAD] = bytes(buf[:200])
                 if len(buf) > limit:
                     raise _too_large(limit)
     except TimeoutError:

@@ -32,7 +32,7 @@ TOKEN: web.AppKey[str | None] = web.AppKey("sidelog_token")
 """The bearer token remote clients must send; ``None`` when none was configured or generated."""
 
 FILTER_PARAMS = frozenset(
-    {"category", "level", "source", "user", "session", "q", "since", "until", "fingerprint"}
+    {"category", "level", "source", "user", "session", "q", "since", "until", "fingerprint", "trace"}
 )
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000

@@ -164,6 +164,15 @@ async def read_decoded(request: web.Request, limit: int, what: str, feed: Callab
     if declared is not None and declared > limit:
         raise PayloadError(413, f"{what} larger than {limit} bytes")
     decoder = BodyDecoder(request.headers.get("Content-Encoding", ""), limit, what)
+    content = request.content
+    if content.is_eof():  # the whole body is already here (an SDK's small POST): no waiting
+        body = content.read_nowait(-1)
+        if len(body) > limit:
+            raise PayloadError(413, f"{what} larger than {limit} bytes")
+        for piece in decoder.feed(body):
+            feed(piece)
+        decoder.finish()
+        return
     seconds = request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S)
     received = 0
     try:

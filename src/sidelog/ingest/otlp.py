@@ -298,26 +298,34 @@ def _wire(
     stamp: int | None,
 ) -> dict[str, Any]:
     """The native wire event, with the semantic-convention attributes in their fields."""
-
-    def first(*keys: str) -> str | None:
-        for key in keys:
-            value = attrs.get(key)
-            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                return str(value)
-        return None
-
+    get = attrs.get
     return {
         "message": message,
         "type": level,
-        "category": first("category") or category,
+        "category": _attribute(get("category")) or category,
         "source": _text(resource.get("service.name")) or "otel",
-        "details": {key: value for key, value in details.items() if value not in (None, "", {}, [])},
-        "userId": first("user.id", "enduser.id"),
-        "sessionId": first("session.id"),
-        "url": first("url.full", "http.url"),
-        "userAgent": first("user_agent.original", "http.user_agent"),
+        "details": {key: value for key, value in details.items() if value or _kept(value)},
+        "userId": _attribute(get("user.id")) or _attribute(get("enduser.id")),
+        "sessionId": _attribute(get("session.id")),
+        "url": _attribute(get("url.full")) or _attribute(get("http.url")),
+        "userAgent": _attribute(get("user_agent.original")) or _attribute(get("http.user_agent")),
         "timestamp": stamp,
     }
+
+
+def _attribute(value: object) -> str | None:
+    """An attribute that names a field: a non-empty string or an integer, as text."""
+    kind = type(value)
+    if kind is str:
+        return value or None  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
+    return None
+
+
+def _kept(value: object) -> bool:
+    """A falsy detail still worth storing: ``0`` and ``false`` (not ``None``, ``""`` or empty containers)."""
+    return value is not None and value != "" and type(value) is not dict and type(value) is not list
 
 
 # -------------------------------------------------------------------- values

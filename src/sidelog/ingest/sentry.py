@@ -191,7 +191,10 @@ class EnvelopeReader:
                 if take == 0 and self._remaining:
                     return
                 if self._keep:
-                    self._payload += buf[:take]
+                    if self._payload:
+                        self._payload += buf[:take]
+                    else:  # usually the whole payload at once: one copy, not two
+                        self._payload = buf[:take]
                 del buf[:take]
                 self._remaining -= take
                 if self._remaining == 0:
@@ -309,7 +312,7 @@ class EnvelopeReader:
                 key = "sentry.other"  # endless invented types cannot grow the answer
             result.counted[key] = result.counted.get(key, 0) + 1
             return
-        payload = bytes(self._payload)
+        payload = self._payload
         self._payload = bytearray()
         self._budget -= len(payload)
         converted = convert_item(kind, payload, self._context)
@@ -363,7 +366,7 @@ def _legacy_body(text: bytes, limit: int) -> bytes:
     return out
 
 
-def convert_item(kind: str, payload: bytes, ctx: ItemContext) -> Converted:
+def convert_item(kind: str, payload: bytes | bytearray, ctx: ItemContext) -> Converted:
     """The events (and counts, and rejections) of one item of a stored type.
 
     A shape no rule foresaw (a list where an object belongs…) rejects the item with

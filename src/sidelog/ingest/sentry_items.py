@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sidelog.events import Event, Limits
+from sidelog.event_details import depth
+from sidelog.events import Event, EventError, Limits
 from sidelog.fingerprint import fingerprint_of
 from sidelog.ingest.receiver import bounded, build_event, clip, hashed_fingerprint, level_of, ms_from_seconds
 
@@ -76,71 +77,97 @@ def sdk_name_of(sdk: object) -> str | None:
 
 
 def event_from_sentry(doc: dict[str, Any], ctx: ItemContext) -> Event:
-    """One Sentry error or message event as a native event (raises ``EventError``)."""
-    levels = ctx.limits.max_details_depth - 1
+    """One Sentry error or message event as a native event (raises ``EventError``).
+
+    Runs once per reported error, so it reads each field once: the frames of the
+    raised exception serve both the traceback and the grouping, and the kept values
+    go into ``details`` as they are (the depth check in ``parse_event`` walks them
+    anyway; only an event it refuses as too deep is retried with the deep parts cut).
+    """
+    get = doc.get
     chain, omitted = _exception_chain(doc)
-    tags = tags_of(doc.get("tags"))
-    category = text_of((tags or {}).get("category")) or text_of(doc.get("logger")) or "sentry"
+    tags = tags_of(get("tags"))
+    logger = get("logger")
+    category = text_of((tags or {}).get("category")) or text_of(logger) or "sentry"
     details: dict[str, Any] = {}
-    exc_type = ""
+    exception: dict[str, str] | None = None
+    frames: list[dict[str, Any]] = []
     if chain:
+        stacks = [_frames(value) for value in chain]
+        frames = stacks[-1][0]
         last = chain[-1]
         exc_type = text_of(last.get("type")) or "Error"
         value = text_of(last.get("value"))
         message = f"{exc_type}: {value}" if value else exc_type
-        details["exception"] = {"type": exc_type, "message": value, "stack": traceback_text(chain, omitted)}
+        exception = {"type": exc_type, "message": value, "stack": traceback_text(chain, omitted, stacks)}
+        details["exception"] = exception
         logged = _log_message(doc)
         if logged:
             details["logentry"] = logged
     else:
-        message = _log_message(doc) or text_of(doc.get("transaction")) or "(no message)"
-    trace = dict_of(dict_of(doc.get("contexts")).get("trace"))
-    user = dict_of(doc.get("user"))
-    request = dict_of(doc.get("request"))
-    breadcrumbs = doc.get("breadcrumbs")
-    if isinstance(breadcrumbs, dict):
+        message = _log_message(doc) or text_of(get("transaction")) or "(no message)"
+    contexts = get("contexts")
+    trace = contexts.get("trace") if type(contexts) is dict else None
+    if type(trace) is dict:
+        details["trace_id"] = trace.get("trace_id")
+        details["span_id"] = trace.get("span_id")
+    user = dict_of(get("user"))
+    request = dict_of(get("request"))
+    breadcrumbs = get("breadcrumbs")
+    if type(breadcrumbs) is dict:
         breadcrumbs = breadcrumbs.get("values")
-    for key, found in (
-        ("trace_id", trace.get("trace_id")),
-        ("span_id", trace.get("span_id")),
-        ("event_id", doc.get("event_id")),
-        ("platform", doc.get("platform")),
-        ("release", doc.get("release")),
-        ("environment", doc.get("environment")),
-        ("dist", doc.get("dist")),
-        ("server_name", doc.get("server_name")),
-        ("transaction", doc.get("transaction")),
-        ("logger", doc.get("logger")),
-        ("sdk", sdk_of(doc.get("sdk"))),
-        ("user", user if set(user) - {"id"} else None),
-        ("request", request),
-        ("tags", tags),
-        ("contexts", doc.get("contexts")),
-        ("breadcrumbs", breadcrumbs),
-        ("extra", doc.get("extra")),
-        ("fingerprint", doc.get("fingerprint")),
-        ("project", ctx.project),
-    ):
-        if found is not None and found != {} and found != []:
-            details[key] = bounded(found, levels)
+    details["event_id"] = get("event_id")
+    for key in _KEPT:
+        details[key] = get(key)
+    details["sdk"] = sdk_of(get("sdk"))
+    details["user"] = user if len(user) > 1 or (user and "id" not in user) else None
+    details["request"] = request
+    details["tags"] = tags
+    details["contexts"] = contexts
+    details["breadcrumbs"] = breadcrumbs
+    details["extra"] = get("extra")
+    details["fingerprint"] = get("fingerprint")
+    details["project"] = ctx.project
+    details = {
+        key: found for key, found in details.items() if found is not None and found != {} and found != []
+    }
+    sdk_name = sdk_name_of(get("sdk"))
     wire = {
         "message": message,
         "category": category,
-        "type": level_of(doc.get("level"), "error"),
+        "type": level_of(get("level"), "error"),
         "details": details,
         "userId": text_of(user.get("id")) or None,
         "url": text_of(request.get("url")) or None,
         "userAgent": header_of(request.get("headers"), "user-agent") or ctx.user_agent,
-        "timestamp": ms_from_seconds(doc.get("timestamp")),
-        "source": sdk_name_of(doc.get("sdk")) or ctx.sdk_name or "sentry",
+        "timestamp": ms_from_seconds(get("timestamp")),
+        "source": sdk_name or ctx.sdk_name or "sentry",
         "id": event_id_of(doc),
     }
-    fingerprint = _fingerprint(doc, category, message, details.get("exception"))
-    return build_event(wire, limits=ctx.limits, received_at=ctx.received_at, fingerprint=fingerprint)
+    fingerprint = _fingerprint(doc, category, message, exception, frames)
+    try:
+        return build_event(wire, limits=ctx.limits, received_at=ctx.received_at, fingerprint=fingerprint)
+    except EventError:
+        limit = ctx.limits.max_details_depth
+        if depth(details, limit) <= limit:
+            raise  # refused for another reason
+        wire["details"] = bounded(details, limit)  # too deep: keep the event, its deepest parts cut
+        return build_event(wire, limits=ctx.limits, received_at=ctx.received_at, fingerprint=fingerprint)
 
 
-def traceback_text(chain: list[dict[str, Any]], omitted: int = 0) -> str:
-    """A Python-style traceback of an exception chain (causes first, the raised one last)."""
+_KEPT = ("platform", "release", "environment", "dist", "server_name", "transaction", "logger")
+"""Top-level fields kept in ``details`` as they are."""
+
+
+def traceback_text(
+    chain: list[dict[str, Any]],
+    omitted: int = 0,
+    stacks: list[tuple[list[dict[str, Any]], int]] | None = None,
+) -> str:
+    """A Python-style traceback of an exception chain (causes first, the raised one last).
+
+    ``stacks`` are the chain's ``_frames`` when the caller already has them.
+    """
     parts = [f"[… {omitted} earlier chained exceptions omitted]\n\n"] if omitted else []
     for index, value in enumerate(chain):
         if index:
@@ -152,33 +179,48 @@ def traceback_text(chain: list[dict[str, Any]], omitted: int = 0) -> str:
             )
         exc_type = text_of(value.get("type")) or "Error"
         text = text_of(value.get("value"))
-        frames, older = _frames(value)
+        frames, older = stacks[index] if stacks is not None else _frames(value)
         if frames or older:
             parts.append("Traceback (most recent call last):\n")
             if older:
                 parts.append(f"  [… {older} older frames omitted: the innermost {MAX_FRAMES} are kept]\n")
-            parts.extend(frame_text(frame) for frame in frames)
+            parts.extend(map(frame_text, frames))
         parts.append(f"{exc_type}: {text}\n" if text else f"{exc_type}\n")
     return "".join(parts)
 
 
-def frame_text(frame: dict[str, Any]) -> str:
-    """One frame as a traceback line (plus its source line when the SDK sent it).
+_FRAME_LINES: dict[tuple[object, ...], str] = {}
+"""``frame_text`` results by the frame's fields: an app reports the same frames again and
+again (the same code paths fail), so most frames are found here."""
+_MAX_FRAME_LINES = 8192
+"""Entries kept in ``_FRAME_LINES`` (emptied when full: memory stays bounded)."""
 
-    Runs once per frame, so the usual case (short plain strings) is checked inline
-    and only unusual values take the slower clipping path.
-    """
+
+def frame_text(frame: dict[str, Any]) -> str:
+    """One frame as a traceback line (plus its source line when the SDK sent it)."""
     get = frame.get
-    path = get("abs_path") or get("filename") or get("module")
+    key = (get("abs_path") or get("filename") or get("module"), get("lineno"), get("function"),
+           get("in_app") is True, get("context_line"))  # fmt: skip
+    try:
+        return _FRAME_LINES[key]
+    except KeyError:
+        pass
+    except TypeError:  # a list or object where a string belongs: not a key, still a frame
+        return _frame_text(*key)
+    text = _frame_text(*key)
+    if len(_FRAME_LINES) >= _MAX_FRAME_LINES:
+        _FRAME_LINES.clear()
+    _FRAME_LINES[key] = text
+    return text
+
+
+def _frame_text(path: object, lineno: object, function: object, in_app: bool, source: object) -> str:
     if type(path) is not str or len(path) > 512 or '"' in path or "\n" in path:
         path = clip(text_of(path) or "?", 512).replace('"', "'").replace("\n", " ")
-    lineno = get("lineno")
-    function = get("function")
     if type(function) is not str or not function or len(function) > 256 or "\n" in function:
         function = clip(text_of(function) or "?", 256).replace("\n", " ")
-    mark = " (in app)" if get("in_app") is True else ""
+    mark = " (in app)" if in_app else ""
     text = f'  File "{path}", line {lineno if type(lineno) is int else "?"}, in {function}{mark}\n'
-    source = get("context_line")
     if type(source) is str:
         source = source.strip()
         if source:
@@ -206,7 +248,11 @@ def _frames(value: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
 
 
 def _fingerprint(
-    doc: dict[str, Any], category: str, message: str, exception: dict[str, str] | None
+    doc: dict[str, Any],
+    category: str,
+    message: str,
+    exception: dict[str, str] | None,
+    frames: list[dict[str, Any]],
 ) -> str | None:
     """The SDK's grouping when it sets one, else type + innermost in-app frame.
 
@@ -216,8 +262,6 @@ def _fingerprint(
     SDK fingerprint) is a key computed here: one ``fingerprint_of`` per event, not two.
     """
     default: str | None = None
-    chain = _exception_chain(doc)[0] if exception is not None else []
-    frames = _frames(chain[-1])[0] if chain else []
     in_app = next((frame for frame in reversed(frames) if frame.get("in_app") is True), None)
     if exception is not None and in_app is not None and in_app is not frames[-1]:
         default = fingerprint_of(category, message, {"exception": {**exception, "stack": frame_text(in_app)}})

@@ -180,6 +180,7 @@ class IngestConnection(asyncio.Protocol):
                 # A browser (or anything speaking HTTP) must not write through this
                 # port: drop everything from this read and hang up.
                 sink.counters.http_refused += 1
+                sink.counters.refusals.add(self._origin.label, "spoke HTTP on the socket port: closed")
                 self.close()
                 return
             if isinstance(item, AuthLine):
@@ -199,6 +200,7 @@ class IngestConnection(asyncio.Protocol):
                 events = []
             if isinstance(item, Rejection):
                 sink.reject(1, self._origin)
+                sink.counters.refusals.add(self._origin.label, f"line {item.line}: {item.reason}")
                 self._reply(item.to_reply())
             elif isinstance(item, SyncRequest):
                 if self._require_auth:

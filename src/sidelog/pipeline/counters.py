@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from sidelog.pipeline.refusals import RefusalLog
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Counters:
     dialects: dict[str, int] = field(default_factory=dict)
     """Events read in a log dialect (``sidelog.dialects.DIALECTS``: pino, structlog, text…),
     by name; native events are not counted here. Only known names, so it stays small."""
+    refusals: RefusalLog = field(default_factory=RefusalLog)
+    """The last refused inputs (for the UI's rejected view) and HTTP refusals by status."""
 
     def drops(self) -> dict[str, int]:
         """Dropped events by kind."""
@@ -65,15 +69,27 @@ class Counters:
     def capture_rate(self) -> float:
         """Share of events meant for storage that were stored (1.0 when none were due).
 
-        Filtered, live-only and rejected events are not counted against it: they were
-        not meant to be stored. Rate-limited, overflowing and failed writes are.
+        Filtered and live-only events are not counted against it: they were not meant
+        to be stored. Rate-limited, overflowing and failed writes are, and so is refused
+        input (rejected lines, and HTTP requests refused whole: a 403 origin, a 413, a
+        415…), so the rate never reads 100 % while inputs are being refused.
         """
-        due = self.stored + self.duplicates + self.rate_limited + self.overflow + self.write_failed
-        return 1.0 if due == 0 else (self.stored + self.duplicates) / due
+        kept = self.stored + self.duplicates
+        lost = self.rate_limited + self.overflow + self.write_failed + self.rejected + self.refusals.uncounted
+        return 1.0 if kept + lost == 0 else kept / (kept + lost)
 
     def as_dict(self) -> dict[str, Any]:
-        """All counters by name (``dialects`` as a nested ``{name: count}`` object)."""
-        return asdict(self)
+        """All counters by name (``dialects``, ``not_stored`` and ``refused``, HTTP refusals by
+        status, as nested ``{name: count}`` objects)."""
+        values: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, dict):
+                values[item.name] = dict(value)
+            elif isinstance(value, int):
+                values[item.name] = value
+        values["refused"] = dict(self.refusals.by_status)
+        return values
 
 
 @dataclass

@@ -84,19 +84,24 @@ class FacetCounts:
     _unreported: list[str] = field(default_factory=list)
 
     def reset(self, counts: dict[str, dict[str, int]]) -> None:
-        """Start again from counts read from the store (at open, after a prune); the largest stay named."""
+        """Start again from counts read from the store (at open, after a prune or a clear).
+
+        ``counts`` may hold only the busiest values of a facet (the store reads at most
+        ``max_values``): whatever the named values do not account for, out of the total
+        the levels give, is counted under ``OTHER``.
+        """
+        total = sum(counts.get("level", {}).values())
         capped: dict[str, dict[str, int]] = {}
-        for facet, values in counts.items():
-            if len(values) <= self.max_values:
-                capped[facet] = dict(values)
-                continue
-            ranked = sorted(values.items(), key=lambda item: item[1], reverse=True)
+        for facet in ("level", "category", "source"):
+            ranked = sorted(counts.get(facet, {}).items(), key=lambda item: item[1], reverse=True)
             kept = dict(ranked[: self.max_values])
-            kept[OTHER] = kept.get(OTHER, 0) + sum(count for _, count in ranked[self.max_values :])
+            rest = total - sum(kept.values())
+            if rest > 0:
+                kept[OTHER] = kept.get(OTHER, 0) + rest
+                self._note_overflow(facet)
             capped[facet] = kept
-            self._note_overflow(facet)
         self.counts = capped
-        self.total = sum(capped["level"].values())
+        self.total = total
 
     def add(self, events: list[Event]) -> None:
         """Count newly stored events."""

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
-from sidelog.dialects import Recognised, clean, line_level, recognise_text
+from sidelog.dialects import MARKERS, Recognised, clean, line_level, recognise, recognise_text
 
 DEFAULT_ADDRESS = "127.0.0.1:7411"
 
@@ -41,8 +41,11 @@ def line_to_event(
 ) -> Converted | None:
     """How one raw text line (or a joined block, ``sources/join.py``) becomes an event.
 
-    A JSON object is sent as it is (the server recognises logger dialects), with
-    ``key`` added as its ``id`` unless it has one. Anything else is read by the
+    A JSON object in sidelog's own format is sent as it is, with ``key`` added as its
+    ``id`` unless it has one; one in a logger's dialect (pino, structlog…,
+    ``sidelog.dialects.recognise``) is sent already read, so what the line does not say
+    itself comes from where it was read: its ``source`` (``run``, ``import``) and,
+    unless the line names its own ``category``, ``name``. Anything else is read by the
     dialects' text classifier (``sidelog.dialects.recognise_text``: level words,
     logfmt, stack traces, colour codes stripped); when the text states no level,
     stderr means ``warn`` and stdout ``info``. ``None`` for a blank line.
@@ -56,6 +59,14 @@ def line_to_event(
         except orjson.JSONDecodeError:
             obj = None
         if isinstance(obj, dict):
+            recognised = _dialect(obj)
+            if recognised is not None:
+                event = recognised.event
+                event.setdefault("category", name)
+                event["source"] = source
+                if key is not None:
+                    event["id"] = key
+                return Converted(_encode(event, max_bytes), recognised.dialect)
             wire = stripped.encode()
             # What the object does not say itself comes from where the line was read.
             head = {"id": key} if key is not None and "id" not in obj else {}
@@ -84,16 +95,36 @@ def line_to_event(
     event.setdefault("source", source)
     if key is not None:
         event["id"] = key
+    return Converted(_encode(event, max_bytes), dialect)
+
+
+def _dialect(obj: dict[str, Any]) -> Recognised | None:
+    """``obj`` read in a logger's dialect, or ``None`` for a native event (or a broken line).
+
+    The same rule as the server's (``sidelog.events.parse_event``): an object with a
+    string message, a string level (or none) and no key only loggers write is native
+    and costs nothing more; a broken dialect line (``Rejected``) is sent as it is, so
+    the server answers with its reason.
+    """
+    message = obj.get("message", obj.get("msg"))
+    level = obj.get("type", obj.get("level", ""))
+    if type(message) is str and type(level) is str and MARKERS.isdisjoint(obj):
+        return None
+    outcome = recognise(obj)
+    return outcome if isinstance(outcome, Recognised) else None
+
+
+def _encode(event: dict[str, Any], max_bytes: int) -> bytes:
+    """``event`` as one NDJSON line, its message shortened if escaping grew it past ``max_bytes``."""
     wire = orjson.dumps(event)
     for _ in range(4):  # each pass removes at least the excess; what cannot fit is the server's to reject
         if len(wire) <= max_bytes:
             break
-        # Escaping can grow a line past the server's limit: shorten the message to fit.
         message = str(event["message"])
         keep = max(len(message) - (len(wire) - max_bytes) - 64, 0)
         event["message"] = message[:keep] + f" …[cut: {len(message) - keep} chars to fit]"
         wire = orjson.dumps(event)
-    return Converted(wire, dialect)
+    return wire
 
 
 class SinkError(RuntimeError):

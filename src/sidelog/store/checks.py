@@ -25,7 +25,7 @@ from pathlib import Path
 from sidelog.store.errors import StoreError
 from sidelog.store.files import side_files
 from sidelog.store.migrations import LEGACY_VERSION, SCHEMA_VERSION
-from sidelog.store.schema import EVENT_COLUMN_NAMES
+from sidelog.store.schema import COLUMNS_ADDED, EVENT_COLUMN_NAMES
 
 QUICK_CHECK_SYNC_BYTES = 64 * 1024 * 1024
 """Files up to this size are quick-checked before start-up completes (well under a second)."""
@@ -183,14 +183,17 @@ def _schema_version(path: Path, conn: sqlite3.Connection) -> int:
         version = LEGACY_VERSION
     elif not tables >= _SIDELOG_TABLES:
         raise damaged(path, f"sidelog tables are missing: {', '.join(sorted(_SIDELOG_TABLES - tables))}")
-    _check_columns(path, conn)
+    _check_columns(path, conn, version)
     return version
 
 
-def _check_columns(path: Path, conn: sqlite3.Connection) -> None:
-    """Every column the writer inserts exists, and no unknown column demands a value."""
+def _check_columns(path: Path, conn: sqlite3.Connection, version: int) -> None:
+    """Every column the writer inserts exists (unless a later migration adds it), and no
+    unknown column demands a value."""
     columns = {row[1]: row for row in conn.execute("PRAGMA table_info(events)")}
-    missing = [name for name in EVENT_COLUMN_NAMES if name not in columns]
+    missing = [
+        name for name in EVENT_COLUMN_NAMES if name not in columns and COLUMNS_ADDED.get(name, 0) <= version
+    ]
     if missing:
         raise damaged(path, f"table events lacks column {missing[0]}")
     for name, (_cid, _name, _type, notnull, default, _pk) in columns.items():

@@ -1,8 +1,13 @@
-"""Offline maintenance of a store no server is using: ``vacuum`` and ``recover``.
+"""Maintenance of a store: offline ``vacuum`` and ``recover``, and the jobs a running server runs.
 
-Both take the database lock first (a running ``sidelog serve`` makes them refuse),
-build the new file beside the old one (0600) and swap it in with a rename, so an
-interruption leaves the original untouched.
+``vacuum`` and ``recover`` need a store no server is using: they take the database
+lock first (a running ``sidelog serve`` makes them refuse), build the new file beside
+the old one (0600) and swap it in with a rename, so an interruption leaves the
+original untouched.
+
+``ClearJob`` (delete everything stored) and ``ReleaseJob`` (give free pages back) run
+inside a server, as short turns of its single writer between ingest batches
+(``Engine.run_job``, the UI's command palette), the way retention does.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from sidelog.store.checks import SQLITE_MAGIC, check_database, read_only_uri
 from sidelog.store.errors import StoreError
 from sidelog.store.files import DatabaseLock, create_private, side_files
 from sidelog.store.migrations import initialise
+from sidelog.store.retention import STEP_TARGET_S, JobWriter
 from sidelog.store.wal import file_size
 
 _COPY_ROWS = 5000
 _TABLES = ("events", "events_archive", "error_groups")
 _MIN_ROWID = -(2**63)
 _MAX_ROWID = 2**63 - 1
+_FIRST_CLEAR_ROWS, _MIN_CLEAR_ROWS, _MAX_CLEAR_ROWS = 500, 50, 20_000
+_FIRST_RELEASE_PAGES = 128
 
 
 @contextlib.contextmanager
@@ -250,3 +258,109 @@ def _copy_table(conn: sqlite3.Connection, table: str, columns: str) -> tuple[int
         cursor = top
         chunk = min(_COPY_ROWS, chunk * 2)
     return copied, gaps
+
+
+# ------------------------------------------------------- while the server runs
+
+
+class ClearJob:
+    """Delete every stored event and error group, as short writer turns (``Batcher.run_job``).
+
+    Only what was stored when the job began goes: events arriving during the clear are
+    kept, and so is the group of any error among them. Each step is one transaction
+    sized towards ``STEP_TARGET_S``, like retention, so ingest never waits long. The
+    archive of expired errors (``events_archive``) is kept.
+    """
+
+    def __init__(self, writer: JobWriter) -> None:
+        self._writer = writer
+        self._top: int | None = None
+        self._rows = _FIRST_CLEAR_ROWS
+        self.deleted = 0
+        """Events deleted so far."""
+        self.groups = 0
+        """Error groups deleted."""
+
+    async def step(self) -> bool:
+        """One transaction; True while work remains."""
+        await self._writer.writable()
+        conn = self._writer.conn
+        started = time.perf_counter()
+        async with conn.begin():
+            if self._top is None:
+                top = (await conn.exec_driver_sql("SELECT max(id) FROM events")).scalar()
+                self._top = int(top or 0)
+            result = await conn.exec_driver_sql(
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= ? ORDER BY id LIMIT ?)",
+                (self._top, self._rows),
+            )
+            deleted = max(result.rowcount, 0)
+            self.deleted += deleted
+            if deleted < self._rows:  # the last stretch: the groups go in the same turn
+                groups = await conn.exec_driver_sql(
+                    "DELETE FROM error_groups WHERE last_event_id IS NULL OR last_event_id <= ?", (self._top,)
+                )
+                self.groups = max(groups.rowcount, 0)
+                return False
+        ratio = STEP_TARGET_S / max(time.perf_counter() - started, 1e-4)
+        self._rows = int(min(_MAX_CLEAR_ROWS, max(_MIN_CLEAR_ROWS, self._rows * min(2.0, max(0.5, ratio)))))
+        return True
+
+
+class ReleaseJob:
+    """Give the file's free pages back to the disk while the server runs (the live ``vacuum``).
+
+    Works on files with ``auto_vacuum=INCREMENTAL`` (every file sidelog creates, and
+    every file ``sidelog vacuum`` has rebuilt): ``PRAGMA incremental_vacuum`` a few
+    hundred pages per writer turn, then a TRUNCATE checkpoint so the WAL shrinks too.
+    Retention keeps a reserve of free pages for new events; this keeps none. An older
+    file cannot be converted without a full rewrite, which would stop ingest for as
+    long as it takes: the first step refuses it with ``StoreError`` pointing at the
+    offline ``sidelog vacuum``.
+    """
+
+    def __init__(self, writer: JobWriter, path: Path) -> None:
+        self._writer = writer
+        self._path = path
+        self._pages = _FIRST_RELEASE_PAGES
+        self._checked = False
+        self.bytes_before = file_size(path) + file_size(side_files(path)[0])
+        """Database plus WAL when the job was made."""
+        self.released_pages = 0
+
+    @property
+    def bytes_after(self) -> int:
+        """Database plus WAL now."""
+        return file_size(self._path) + file_size(side_files(self._path)[0])
+
+    async def step(self) -> bool:
+        """One writer turn; True while work remains."""
+        writer = self._writer
+        await writer.writable()
+        driver = await writer.driver()
+        if not self._checked:
+            mode = (await (await driver.execute("PRAGMA auto_vacuum")).fetchone())[0]
+            if mode != 2:  # 2 = INCREMENTAL
+                raise StoreError(
+                    f"{self._path} cannot give space back while sidelog runs (it predates incremental "
+                    "vacuum): stop sidelog and run `sidelog vacuum` once"
+                )
+            self._checked = True
+        free = (await (await driver.execute("PRAGMA freelist_count")).fetchone())[0]
+        if free > 0:
+            count = min(int(free), self._pages)
+            started = time.perf_counter()
+            try:
+                # executescript steps the pragma to completion (execute() frees one page).
+                await driver.executescript(f"BEGIN IMMEDIATE; PRAGMA incremental_vacuum({count}); COMMIT;")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await driver.execute("ROLLBACK")
+                raise
+            self.released_pages += count
+            ratio = STEP_TARGET_S / max(time.perf_counter() - started, 1e-4)
+            self._pages = int(min(8192, max(16, self._pages * min(2.0, max(0.5, ratio)))))
+            if free > count:
+                return True
+        await writer.checkpoint("TRUNCATE")  # readers may hold it back: then the WAL shrinks later
+        return False

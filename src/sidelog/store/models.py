@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sidelog.events import Event
+from sidelog.store.schema import EVENT_COLUMN_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,13 @@ def group_from_row(row: Sequence[Any]) -> ErrorGroup:
     return ErrorGroup(*values)
 
 
+def select_columns(conn: sqlite3.Connection, table: str = "events") -> str:
+    """``EVENT_COLUMN_NAMES`` as a select list for a file read without upgrading it
+    (``sidelog export`` opens read-only): a column an older schema lacks reads as NULL."""
+    present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    return ", ".join(name if name in present else f"NULL AS {name}" for name in EVENT_COLUMN_NAMES)
+
+
 def event_from_row(row: Sequence[Any]) -> Event:
     """Build an ``Event`` from a row selected in ``EVENT_COLUMN_NAMES`` order."""
     (
@@ -77,6 +86,7 @@ def event_from_row(row: Sequence[Any]) -> Event:
         user_message,
         resolved,
         fingerprint,
+        trace_id,
     ) = row
     return Event(
         message=message,
@@ -96,6 +106,7 @@ def event_from_row(row: Sequence[Any]) -> Event:
         uid=uid,
         fingerprint=fingerprint,
         id=id_,
+        trace_id=trace_id,
     )
 
 
@@ -119,4 +130,5 @@ def event_to_row(event: Event, id_: int) -> tuple[Any, ...]:
         event.user_message,
         event.resolved,
         event.fingerprint,
+        event.trace_id,
     )

@@ -37,6 +37,7 @@ def filter_sql(flt: EventFilter) -> tuple[list[str], list[Any]]:
         ("user_id", flt.user),
         ("session_id", flt.session),
         ("fingerprint", flt.fingerprint),
+        ("trace_id", flt.trace),
     ):
         if value is not None:
             terms.append(f"{column} = ?")
@@ -110,11 +111,14 @@ class StoreReader:
         rows = await self._all(f"SELECT count(*) FROM events{where}", params)
         return int(rows[0][0])
 
-    async def facet_counts(self) -> dict[str, dict[str, int]]:
-        """Stored events per level, category and source (each served by its index)."""
+    async def facet_counts(self, limit: int | None = None) -> dict[str, dict[str, int]]:
+        """Stored events per level, category and source (each served by its index);
+        with ``limit``, only the ``limit`` busiest values of each (SQLite keeps just
+        those while sorting, so a million distinct names cost no memory here)."""
         facets: dict[str, dict[str, int]] = {}
+        top = "" if limit is None else f" ORDER BY count(*) DESC LIMIT {int(limit)}"
         for name, column in (("level", "level"), ("category", "category"), ("source", "source")):
-            rows = await self._all(f"SELECT {column}, count(*) FROM events GROUP BY {column}")
+            rows = await self._all(f"SELECT {column}, count(*) FROM events GROUP BY {column}{top}")
             facets[name] = {value: count for value, count in rows}
         return facets
 

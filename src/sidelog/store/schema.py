@@ -1,10 +1,10 @@
 """The database schema: the ``events`` table the README describes (Storage) and its companions.
 
 Column names are a public contract (users open the file with ``sqlite3`` and
-Datasette). Indexes serve the six access paths (by user, category, level, timestamp,
-source, and unresolved errors by user) at the lowest write cost:
+Datasette). Indexes serve the access paths (by user, category, level, timestamp,
+source, trace, and unresolved errors by user) at the lowest write cost:
 plain single-column indexes where every row needs an entry, partial ones where
-only a minority of rows do (user-less events, errors, idempotency keys). SQLite
+only a minority of rows do (user-less events, errors, idempotency keys, trace ids). SQLite
 appends the rowid to every index entry, so ``WHERE user_id = ? ORDER BY id DESC``
 walks ``ix_events_user`` backwards with no sort.
 """
@@ -34,10 +34,14 @@ _EVENT_COLUMNS = (
     ("user_message", Text, True),
     ("resolved", Integer, True),
     ("fingerprint", Text, True),
+    ("trace_id", Text, True),  # schema version 3: last, where ALTER TABLE ADD COLUMN puts it
 )
 
 EVENT_COLUMN_NAMES: tuple[str, ...] = ("id", *(name for name, _, _ in _EVENT_COLUMNS))
 """Every column of ``events`` in table order."""
+COLUMNS_ADDED: dict[str, int] = {"trace_id": 3}
+"""Columns added after the first schema, by the version that adds them (an older file
+lacks them until its upgrade: store/checks.py must not call it damaged)."""
 
 
 def _event_columns() -> list[Column[Any]]:
@@ -72,6 +76,9 @@ Index("ix_events_fingerprint", events.c.fingerprint, sqlite_where=text("fingerpr
 # store/retention.py). Entries are appended at the right edge as events arrive, so
 # the write cost is one hot page per batch. Added by schema version 2.
 received_at_index = Index("ix_events_received_at", events.c.received_at)
+# ``?trace=``: the events of one distributed trace among millions. Partial: only the
+# events that carry a trace id pay for an entry. Added by schema version 3.
+trace_index = Index("ix_events_trace", events.c.trace_id, sqlite_where=text("trace_id IS NOT NULL"))
 
 events_archive = Table("events_archive", metadata, *_event_columns())
 """Errors older than the retention period, moved here instead of deleted."""
@@ -100,7 +107,7 @@ INSERT_EVENTS_SQL = (
 """One parameterised insert; the writer runs it with ``executemany``."""
 
 MULTI_ROW_INSERT = 512
-"""Rows per multi-row insert statement (512 x 17 parameters, under SQLite's 32766)."""
+"""Rows per multi-row insert statement (512 x 18 parameters, under SQLite's 32766)."""
 
 INSERT_EVENTS_MULTI_SQL = f"INSERT INTO events ({', '.join(EVENT_COLUMN_NAMES)}) VALUES " + ", ".join(
     ["(" + ", ".join("?" for _ in EVENT_COLUMN_NAMES) + ")"] * MULTI_ROW_INSERT

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sidelog.events import Event
 from sidelog.store.checks import BackgroundCheck, StoreCheck, damaged
+from sidelog.store.feedback_links import link_feedback
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_to_row, group_from_row
 from sidelog.store.retention import PruneResult, RetentionJob
 from sidelog.store.schema import (
@@ -173,6 +174,7 @@ class StoreWriter:
             top = (await conn.exec_driver_sql("SELECT max(id) FROM events")).scalar()
             first_id = max(self.last_id, int(top or 0)) + 1
             next_id = first_id - 1
+            await link_feedback(conn, events, next_id)  # reports name their session's errors
             rows = []
             groups: dict[str, list[Any]] = {}
             for event in events:

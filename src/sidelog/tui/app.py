@@ -15,14 +15,12 @@ import gc
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from functools import partial
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
@@ -30,18 +28,22 @@ from textual.widgets import Footer, Static
 from sidelog.config import Settings
 from sidelog.engine import Engine, StopReport, Subscription
 from sidelog.errors import StartupError
-from sidelog.events import LEVELS, now_ms
-from sidelog.filters import EMPTY_FILTER, EventFilter
+from sidelog.events import now_ms
+from sidelog.filters import EventFilter
+from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.pipeline.counters import Counters
 from sidelog.store.database import StoreError
-from sidelog.textsafe import clip, safe_text
-from sidelog.tui.commands import PaletteCommand, SidelogCommands, keyed_commands
+from sidelog.tui.commands import PaletteEntry, SidelogCommands, keyed_commands
+from sidelog.tui.filter_actions import FilterActions
+from sidelog.tui.held import HeldBatches
 from sidelog.tui.intervals import Intervals
 from sidelog.tui.keys import APP_BINDINGS
 from sidelog.tui.live import LiveFeed
 from sidelog.tui.messages import EngineFailed, EngineStarted, EventsCommitted
 from sidelog.tui.screens.help import HelpScreen
-from sidelog.tui.screens.prompt import PromptScreen
+from sidelog.tui.screens.main import MainScreen
+from sidelog.tui.screens.rejected import open_rejected
+from sidelog.tui.store_commands import store_commands
 from sidelog.tui.styles import stylesheet_path
 from sidelog.tui.widgets.errors import ErrorsPane
 from sidelog.tui.widgets.healthbar import HealthBar
@@ -56,7 +58,7 @@ MEDIUM_COLUMNS = 100
 only the stream. Which pane shows at which tier is in ``styles/app.tcss``."""
 
 
-class SidelogApp(App[int]):
+class SidelogApp(FilterActions):
     """sidelog's terminal UI over one engine it starts, feeds from, and drains on quit."""
 
     TITLE = "sidelog"
@@ -64,9 +66,6 @@ class SidelogApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MEDIUM_COLUMNS, "-medium"), (WIDE_COLUMNS, "-wide")]
     """Width tiers: Textual gives the screen one of these classes as the terminal resizes."""
-
-    flt: reactive[EventFilter] = reactive(EMPTY_FILTER, init=False)
-    """What the stream shows (history and live alike)."""
 
     def __init__(
         self,
@@ -96,6 +95,11 @@ class SidelogApp(App[int]):
         self._quitting = False
         self._counts_seen = -1
         self._lagged_seen = 0
+        self._held = HeldBatches()
+
+    def get_default_screen(self) -> MainScreen:
+        """The main screen, which says when another screen stops covering it."""
+        return MainScreen(id="_default")
 
     # ----------------------------------------------------------------- layout
 
@@ -169,7 +173,7 @@ class SidelogApp(App[int]):
             return
         self._subscription = engine.subscribe(maxsize=4096)
         placeholder = self.query_one("#stream-placeholder")
-        stream = StreamView(engine, id="stream")
+        stream = StreamView(engine, clock=self._clock, id="stream")
         await self.query_one("#centre").mount(stream, after=placeholder)
         await placeholder.remove()
         stream.focus()
@@ -206,23 +210,44 @@ class SidelogApp(App[int]):
             self._apply_filter(self.flt)
             self.query_one("#errors", ErrorsPane).errors_arrived()
             return
-        batch = message.batch
+        if self._covered:
+            self._held.hold(message.batch)
+        else:
+            self._show_batches([message.batch], any(e.level == "error" for e in message.batch.stored))
+
+    def _show_batches(self, batches: list[CommittedBatch], errors: bool) -> None:
         with self.batch_update():
             for stream in self.query(StreamView):
-                stream.add_batch(batch)
-            if any(event.level == "error" for event in batch.stored):
+                for batch in batches:
+                    stream.add_batch(batch)
+            if errors:
                 self.query_one("#errors", ErrorsPane).errors_arrived()
+
+    @property
+    def _covered(self) -> bool:
+        """Another screen covers the main one: live updates wait (see tui/screens/main.py)."""
+        return len(self.screen_stack) > 1
+
+    def on_main_screen_uncovered(self) -> None:
+        """Apply what arrived while the main screen was covered, in one frame."""
+        held = self._held.take()
+        if held.reload:
+            self._apply_filter(self.flt)
+        self._show_batches(held.batches, held.errors)
+        if self.engine is not None and not self._quitting:
+            self._refresh_counts()
+            self._refresh_health()
 
     def _refresh_counts(self) -> None:
         engine = self.engine
-        if engine is None or engine.stored_total == self._counts_seen:
+        if engine is None or engine.stored_total == self._counts_seen or self._covered:
             return
         self._counts_seen = engine.stored_total
         self.query_one("#sidebar", FilterSidebar).show(engine.facet_counts(), self.flt)
 
     @work(name="health", group="health", exclusive=True, exit_on_error=False)
     async def _refresh_health(self) -> None:
-        if self.engine is None or self._quitting:
+        if self.engine is None or self._quitting or self._covered:
             return
         health = await self.engine.health()
         if self._quitting:
@@ -272,7 +297,7 @@ class SidelogApp(App[int]):
     def _detail_closed(self, result: object) -> None:
         if isinstance(result, dict):
             changes: dict[str, Any] = {
-                k: v for k, v in result.items() if k in ("user", "session", "fingerprint")
+                k: v for k, v in result.items() if k in ("user", "session", "fingerprint", "trace")
             }
             if changes:
                 self.flt = replace(self.flt, **changes)
@@ -282,36 +307,6 @@ class SidelogApp(App[int]):
         summary = self.query_one("#summary", FilterSummary)
         summary.following = message.following
         summary.new_since_pause = message.new_since_pause
-
-    def action_toggle_level(self, level: str) -> None:
-        """Add or remove one level from the filter."""
-        if level in LEVELS:
-            self.flt = self.flt.toggled("levels", level)
-
-    def action_clear_filters(self) -> None:
-        """Show every event again."""
-        self.flt = EMPTY_FILTER
-
-    def action_search(self) -> None:
-        """Ask for text to find in message or details."""
-        self._prompt_field("q", "Search message and details", "text, Enter to search, empty to clear")
-
-    def action_filter_user(self) -> None:
-        """Ask for a userId to show only that user's events."""
-        self._prompt_field("user", "Only events of user", "userId, empty to clear")
-
-    def action_filter_session(self) -> None:
-        """Ask for a sessionId to show only that session's events."""
-        self._prompt_field("session", "Only events of session", "sessionId, empty to clear")
-
-    def _prompt_field(self, field: str, title: str, placeholder: str) -> None:
-        def apply(value: str | None) -> None:
-            if value is not None:
-                changes: dict[str, Any] = {field: value.strip() or None}
-                self.flt = replace(self.flt, **changes)
-
-        current = getattr(self.flt, field) or ""
-        self.push_screen(PromptScreen(title, value=current, placeholder=placeholder), apply)
 
     # ---------------------------------------------------------- panes, help
 
@@ -339,6 +334,10 @@ class SidelogApp(App[int]):
         """Every key, by where it works."""
         self.push_screen(HelpScreen(self.help_sections()))
 
+    def action_show_rejected(self) -> None:
+        """The last refused inputs, and why (``tui/screens/rejected.py``)."""
+        open_rejected(self)
+
     def help_sections(self) -> list[tuple[str, list[type[Any]]]]:
         """The classes whose keys the help screen lists, with headings."""
         from sidelog.tui.screens.detail import EventDetailScreen
@@ -351,22 +350,15 @@ class SidelogApp(App[int]):
             ("Errors pane (right)", [ErrorsPane]),
         ]
 
-    def palette_commands(self) -> Iterator[PaletteCommand]:
-        """What Ctrl+P offers: the keyed actions, the panes' own, a toggle per category and source."""
+    def palette_commands(self) -> Iterator[PaletteEntry]:
+        """What Ctrl+P offers: the keyed actions, the panes' own, store upkeep, filter values."""
         yield from keyed_commands(self, [type(self)])
         for stream in self.query(StreamView):
             yield from stream.palette_commands()
         yield from self.query_one(ErrorsPane).palette_commands()
-        if self.engine is not None:
-            counts = self.engine.facet_counts()
-            for facet, field in (("category", "categories"), ("source", "sources")):
-                for value in sorted(counts[facet]):
-                    title = f"Toggle {facet}: {safe_text(clip(value, 60))}"
-                    yield PaletteCommand(title, "filter", partial(self.toggle_filter, field, value))
-
-    def toggle_filter(self, field: str, value: str) -> None:
-        """Add ``value`` to, or remove it from, one set field of the filter."""
-        self.flt = self.flt.toggled(field, value)
+        yield from store_commands(self, self.engine)
+        counts = self.engine.facet_counts() if self.engine is not None else None
+        yield from self.query_one(FilterSidebar).palette_commands(counts)  # capped, plus any typed name
 
     # ------------------------------------------------------------------ quit
 

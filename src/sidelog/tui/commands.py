@@ -1,25 +1,43 @@
-"""The Ctrl+P palette: every keyboard action, findable by name.
+"""The Ctrl+P palette: every keyboard action, findable by name, fast whatever the data.
 
 The provider asks the running app for its current commands (any app with a
 ``palette_commands`` method, the ``PaletteCommands`` protocol), so the palette offers
 exactly what the keys do, plus whatever the app adds, and never an action that is
 unavailable right now. This module knows no sidelog widget and no sidelog app: the
-panes build their own ``PaletteCommand``s and the app gathers them.
+panes build their own ``PaletteCommand``s (and ``TypedCommand``s) and the app gathers them.
+
+Titles can hold event text (a category's name), so two things stay bounded whatever
+arrives: matching is linear in the title (``match``; Textual's own fuzzy matcher tries
+every alignment, which a title like ``abab…`` and a query like ``aaaaaaaa`` turn into
+seconds per title), and at most ``MAX_HITS`` results are handed to the palette per
+keystroke (``MAX_DISCOVERED`` before anything is typed). A ``TypedCommand`` turns the
+typed text itself into a command ("only category <typed>"), so any name can be used,
+listed or not.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from textual.app import App
-from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.dom import DOMNode
 from textual.markup import escape
 
+from sidelog.textsafe import clip, safe_text
 from sidelog.tui.screens.help import bindings_of
+
+MAX_HITS = 60
+"""Results handed to the palette per keystroke: the best matches (the list shows a dozen)."""
+MAX_DISCOVERED = 120
+"""Entries listed before anything is typed (the app's own come first)."""
+TYPED_SCORE = 0.55
+"""Where a ``TypedCommand`` ranks: below titles containing the query, above scattered matches."""
+_MATCH_STYLE = "reverse"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +50,34 @@ class PaletteCommand:
     run: Callable[[], object]
 
 
+@dataclass(frozen=True, slots=True)
+class TypedCommand:
+    """A palette entry made of whatever is typed: ``title`` with ``{}`` where the text goes.
+
+    Offered for any non-empty query, so a name that no list holds (a category counted
+    under "(other)") can still be acted on.
+    """
+
+    title: str
+    """A ``str.format`` template with one ``{}``: the typed text (sanitized, cut to 60)."""
+    help: str
+    run: Callable[[str], object]
+    """Called with the typed text, stripped."""
+
+    def title_for(self, query: str) -> str:
+        """The entry's title for ``query``."""
+        return self.title.format(safe_text(clip(query.strip(), 60)))
+
+
+PaletteEntry = PaletteCommand | TypedCommand
+"""What an app's ``palette_commands`` may yield."""
+
+
 @runtime_checkable
 class PaletteCommands(Protocol):
     """An app that can list its palette commands."""
 
-    def palette_commands(self) -> Iterable[PaletteCommand]:
+    def palette_commands(self) -> Iterable[PaletteEntry]:
         """The commands available right now."""
         ...
 
@@ -44,30 +85,85 @@ class PaletteCommands(Protocol):
 class SidelogCommands(Provider):
     """Palette provider over the app's ``palette_commands``."""
 
-    def _commands(self) -> list[PaletteCommand]:
+    def _commands(self) -> list[PaletteEntry]:
         app = self.app
         return list(app.palette_commands()) if isinstance(app, PaletteCommands) else []
 
     async def discover(self) -> Hits:
-        """Everything, when nothing is typed yet."""
+        """The first ``MAX_DISCOVERED`` fixed commands, when nothing is typed yet."""
+        shown = 0
         for command in self._commands():
-            yield DiscoveryHit(Content(command.title), command.run, help=escape(command.help))
+            if isinstance(command, PaletteCommand):
+                yield DiscoveryHit(Content(command.title), command.run, help=escape(command.help))
+                shown += 1
+                if shown >= MAX_DISCOVERED:
+                    return
 
     async def search(self, query: str) -> Hits:
-        """Fuzzy match on the titles."""
-        matcher = self.matcher(query)
-        for command in self._commands():
-            score = matcher.match(command.title)
-            if score > 0:
-                yield Hit(score, _highlight(matcher, command.title), command.run, help=escape(command.help))
+        """The ``MAX_HITS`` best matches, then one entry per ``TypedCommand`` for the text itself."""
+        commands = self._commands()
+        scored = (
+            (match(query, command.title), index, command)
+            for index, command in enumerate(commands)
+            if isinstance(command, PaletteCommand)
+        )
+        best = heapq.nlargest(MAX_HITS, (item for item in scored if item[0][0] > 0), key=_rank)
+        for (score, offsets), _, command in best:
+            yield Hit(score, _highlight(command.title, offsets), command.run, help=escape(command.help))
+        if query.strip():
+            for entry in commands:
+                if isinstance(entry, TypedCommand):
+                    title = entry.title_for(query)
+                    run = _typed_runner(entry, query.strip())
+                    yield Hit(TYPED_SCORE, Content(title), run, text=title, help=escape(entry.help))
 
 
-def _highlight(matcher: Matcher, title: str) -> Content:
-    """``Matcher.highlight`` parses its input as markup; titles may hold event text, so not that."""
+def _rank(item: tuple[tuple[float, list[int]], int, PaletteCommand]) -> tuple[float, int]:
+    """Best score first; among equals, the app's order."""
+    return item[0][0], -item[1]
+
+
+def _typed_runner(command: TypedCommand, text: str) -> Callable[[], object]:
+    return lambda: command.run(text)
+
+
+def match(query: str, title: str) -> tuple[float, list[int]]:
+    """Score (0 to 1) and highlighted offsets of ``query`` in ``title``, in one pass over the title.
+
+    Case-insensitive. The whole query (runs of spaces as one) inside the
+    title scores from 0.6 (more for a word start and for a shorter title); its letters
+    (spaces ignored) in order but apart score below 0.5, the tighter the better; else 0.
+    """
+    phrase = " ".join(query.lower().split())
+    needle = phrase.replace(" ", "")
+    if not needle:
+        return 0.0, []
+    hay = title.lower()
+    if hay == phrase:
+        return 1.0, list(range(len(title)))
+    at = hay.find(phrase)
+    if at >= 0:
+        needle = phrase
+        start_of_word = at == 0 or not hay[at - 1].isalnum()
+        score = 0.6 + 0.25 * len(needle) / len(hay) + (0.1 if start_of_word else 0.0)
+        return min(score, 0.99), list(range(at, at + len(needle)))
+    offsets: list[int] = []
+    position = 0
+    for letter in needle:
+        position = hay.find(letter, position)
+        if position < 0:
+            return 0.0, []
+        offsets.append(position)
+        position += 1
+    span = offsets[-1] - offsets[0] + 1
+    return 0.1 + 0.35 * len(needle) / span, offsets
+
+
+def _highlight(title: str, offsets: list[int]) -> Content:
+    """The title as plain ``Content`` (it may hold event text: never markup), matches reversed."""
     content = Content(title)
-    _, offsets = matcher.fuzzy_search.match(matcher.query, title)
     for offset in offsets:
-        content = content.stylize(matcher.match_style, offset, offset + 1)
+        content = content.stylize(_MATCH_STYLE, offset, offset + 1)
     return content
 
 
@@ -87,4 +183,12 @@ def _runner(app: App[Any], action: str) -> Callable[[], object]:
     return lambda: app.run_action(action)
 
 
-__all__ = ["PaletteCommand", "PaletteCommands", "SidelogCommands", "keyed_commands"]
+__all__ = [
+    "PaletteCommand",
+    "PaletteCommands",
+    "PaletteEntry",
+    "SidelogCommands",
+    "TypedCommand",
+    "keyed_commands",
+    "match",
+]

@@ -1,6 +1,8 @@
-"""Short human forms of numbers, sizes and ages for the narrow side panes and status bar."""
+"""Short human forms of numbers, sizes, ages and times for the panes and the status bar."""
 
 from __future__ import annotations
+
+import time
 
 _SPARK = "▁▂▃▄▅▆▇█"
 
@@ -44,6 +46,43 @@ def age(then_ms: int, now_ms: int, *, coarse: bool = False) -> str:
     if seconds < 86_400:
         return f"{seconds // 3600}h ago"
     return f"{seconds // 86_400}d ago"
+
+
+def relative(then_ms: int, now_ms: int) -> str:
+    """``now``, ``12s ago``, ``3m ago``, ``4d ago``; a time ahead of the clock reads ``in 3m``.
+
+    Events carry their sender's clock, which may run ahead: saying so beats ``now``.
+    """
+    if then_ms - now_ms >= 2000:
+        return "in " + age(now_ms, then_ms).removesuffix(" ago")
+    return age(then_ms, now_ms)
+
+
+TIME_ONLY, MONTH_DAY, FULL_DATE = 0, 1, 2
+"""How much date a clock time carries: none (today), ``Nov 27`` (this year), ``2025-11-27``."""
+
+
+def date_level(then_ms: int, now_ms: int) -> int:
+    """``TIME_ONLY`` for a time on the local day of ``now_ms``, else ``MONTH_DAY`` or ``FULL_DATE``."""
+    then, now = time.localtime(then_ms / 1000), time.localtime(now_ms / 1000)
+    if then.tm_year != now.tm_year:
+        return FULL_DATE
+    return TIME_ONLY if then.tm_yday == now.tm_yday else MONTH_DAY
+
+
+def clock(ms: int, *, level: int = TIME_ONLY, millis: bool = True) -> str:
+    """``10:00:00.123``, ``Nov 27 10:00:00.123`` or ``2025-11-27 10:00:00.123`` (local time)."""
+    local = time.localtime(ms / 1000)
+    stamp = time.strftime("%H:%M:%S", local) + (f".{ms % 1000:03d}" if millis else "")
+    if level == MONTH_DAY:
+        return f"{_MONTHS[local.tm_mon - 1]} {local.tm_mday:02d} {stamp}"
+    if level == FULL_DATE:
+        return time.strftime("%Y-%m-%d ", local) + stamp
+    return stamp
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""English month names whatever the locale (``%b`` follows it), so columns keep their width."""
 
 
 def sparkline(values: list[int], width: int) -> str:

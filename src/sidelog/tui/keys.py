@@ -24,6 +24,14 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Only the events of one sessionId",
     ),
     Binding("c", "clear_filters", "Clear filters", id="app.clear", tooltip="Clear every filter"),
+    Binding(
+        "x",
+        "show_rejected",
+        "Rejected input",
+        show=False,
+        id="app.rejected",
+        tooltip="Rejected input: the last refused lines and requests, and why",
+    ),
     *(
         Binding(str(n), f"toggle_level('{level}')", f"Toggle {level}", show=False, id=f"app.level-{level}")
         for n, level in enumerate(LEVELS, 1)

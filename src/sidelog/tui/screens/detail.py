@@ -1,10 +1,13 @@
-"""One event, in full: every field, pretty ``details``, and what the user saw.
+"""One event, in full: every field, the stack as real lines, pretty ``details``, breadcrumbs.
 
 Opened from the stream with Enter. The message sits beside ``userMessage`` because the
-question when triaging is usually "what went wrong, and what did the user see?".
-``details`` is pretty-printed and highlighted in a virtual view (``TextLines``), so a
-10,000-key object opens instantly; a 100,000-character message is shown up to a bound.
-Every value is sanitized and built into ``Content`` (never markup).
+question when triaging is usually "what went wrong, and what did the user see?". Below,
+one tab each: the stack (frames parsed, the app's own emphasised, libraries dimmed,
+the exception chain as sections: ``StackView``), ``details`` pretty-printed and
+highlighted (``TextLines``) and the Sentry breadcrumbs as a timeline
+(``BreadcrumbView``). All three are virtual views, so a stack of 100,000 frames or a
+10,000-key object opens at once; ``w`` wraps long lines in all of them. Every value is
+sanitized and built into ``Content``/``Text`` (never markup).
 
 The screen is dismissed with ``None`` (closed), ``{"user": user_id}`` or
 ``{"session": session_id}``: the app applies the latter two as a stream filter.
@@ -12,27 +15,29 @@ The screen is dismissed with ``None`` (closed), ``{"user": user_id}`` or
 
 from __future__ import annotations
 
-import time
-
 import orjson
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import ContentSwitcher, Footer, Static
 
 from sidelog.events import Event
-from sidelog.textsafe import clip, safe_text
+from sidelog.stackframes import stack_text
+from sidelog.tui.screens import detail_parts as parts
+from sidelog.tui.widgets.breadcrumbs import BreadcrumbView, breadcrumb_rows
+from sidelog.tui.widgets.line_view import LineView
+from sidelog.tui.widgets.stack_view import StackView
 from sidelog.tui.widgets.text_lines import TextLines
-
-MESSAGE_CHARS = 4_000
-"""Characters of a message shown (the rest is one "copy as JSON" away)."""
-FIELD_CHARS = 500
-"""Characters shown per short field (user, url, user agent, …)."""
 
 DetailResult = dict[str, str] | None
 """What the screen dismisses with: ``None``, ``{"user": …}`` or ``{"session": …}``."""
+
+_STACK_TITLES = {
+    False: "stack · every frame (a: app frames only)",
+    True: "stack · app frames only (a: show all)",
+}
 
 
 class EventDetailScreen(Screen[DetailResult]):
@@ -42,11 +47,16 @@ class EventDetailScreen(Screen[DetailResult]):
     EventDetailScreen {
         layout: vertical;
         #detail-title { height: 1; padding: 0 1; text-style: bold; }
-        #detail-top { height: auto; max-height: 50%; }
-        #detail-fields { width: 56; height: auto; padding: 0 1; }
+        #detail-top { height: auto; max-height: 40%; }
+        #detail-fields-box { width: auto; max-width: 60%; height: auto; max-height: 100%; }
+        #detail-fields-box { overflow-x: hidden; scrollbar-size-vertical: 1; }
+        #detail-fields { width: auto; height: auto; padding: 0 1; }
         #detail-messages { width: 1fr; height: auto; max-height: 100%; padding: 0 1; }
         .detail-label { color: $text-muted; text-style: bold; margin-top: 1; }
-        #detail-json { height: 1fr; border: round $panel-lighten-2; }
+        #detail-tab-bar { height: 1; padding: 0 1; margin-top: 1; }
+        #detail-views { height: 1fr; }
+        #detail-views > LineView { height: 1fr; border: round $panel-lighten-2; }
+        #detail-views > LineView:focus { border: round $accent; }
     }
     """
 
@@ -55,86 +65,106 @@ class EventDetailScreen(Screen[DetailResult]):
         Binding("c", "copy_json", "Copy JSON", id="detail.copy"),
         Binding("u", "filter_user", "Filter to user", id="detail.user"),
         Binding("s", "filter_session", "Filter to session", id="detail.session"),
+        Binding("t", "filter_trace", "Show this trace", id="detail.trace"),
+        Binding("a", "toggle_in_app", "App frames/all", id="detail.in-app"),
+        Binding("w", "toggle_wrap", "Wrap", id="detail.wrap"),
+        Binding("right_square_bracket", "next_tab", "Next tab", id="detail.next-tab"),
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False, id="detail.previous-tab"),
     ]
 
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
         """The event shown (complete, as stored)."""
+        value = parts.parse_details(event.details)
+        self._details_value = value
+        self._stack = stack_text(value)
+        self._crumbs = breadcrumb_rows(
+            value.get("breadcrumbs") if isinstance(value, dict) else None, event.timestamp, event.message
+        )
+        self._views = [("detail-stack", "Stack")] if self._stack else []
+        self._views.append(("detail-json", "Details"))
+        if self._crumbs:
+            self._views.append(("detail-crumbs", f"Breadcrumbs ({len(self._crumbs) - 1})"))
 
     def compose(self) -> ComposeResult:
-        """Title, fields beside the two messages, then the details."""
+        """Title, fields beside the two messages, then a tab each for stack, details, breadcrumbs."""
         event = self.event
         with Vertical(id="detail"):
-            yield Static(self._title(), id="detail-title")
+            yield Static(parts.title(event), id="detail-title")
             with Horizontal(id="detail-top"):
-                yield Static(self._fields(), id="detail-fields")
+                with VerticalScroll(id="detail-fields-box"):  # scrolls when the terminal is short
+                    yield Static(parts.fields(event), id="detail-fields")
                 with VerticalScroll(id="detail-messages"):
                     yield Static(Content("message"), classes="detail-label")
-                    yield Static(_long_text(event.message), id="detail-message")
+                    yield Static(parts.long_text(event.message), id="detail-message")
                     yield Static(Content("what the user saw (userMessage)"), classes="detail-label")
                     yield Static(
-                        _long_text(event.user_message)
+                        parts.long_text(event.user_message)
                         if event.user_message is not None
                         else Content.styled("— nothing was shown to the user", "dim"),
                         id="detail-user-message",
                     )
-            yield TextLines(_pretty_details(event.details), json=event.details is not None, id="detail-json")
+            yield Static(self._tab_bar(), id="detail-tab-bar")
+            # A switcher, not TabbedContent: half the widgets, so the screen opens in half the time.
+            with ContentSwitcher(initial=self._views[0][0], id="detail-views"):
+                if self._stack:
+                    yield StackView(self._stack, id="detail-stack")
+                # Behind the stack, details are laid out when first shown (a big object costs).
+                pretty = "" if self._stack else self._pretty()
+                yield TextLines(pretty, json=event.details is not None, id="detail-json")
+                if self._crumbs:
+                    yield BreadcrumbView(self._crumbs, id="detail-crumbs")
         yield Footer()
 
     def on_mount(self) -> None:
-        """Label the details pane and focus it for scrolling."""
+        """Label the views and focus the first one (the stack when there is one)."""
+        self.query_one("#detail-json", LineView).border_title = "details"
+        if self._stack:
+            self.query_one(StackView).border_title = _STACK_TITLES[False]
+        if self._crumbs:
+            crumbs = self.query_one(BreadcrumbView)
+            crumbs.border_title = "breadcrumbs, oldest first · time · before the event"
+        self.query_one(f"#{self._views[0][0]}", LineView).focus()
+
+    @property
+    def view_shown(self) -> str:
+        """The view below the fields: ``detail-stack``, ``detail-json`` or ``detail-crumbs``."""
+        return self.query_one(ContentSwitcher).current or self._views[0][0]
+
+    def show_view(self, view_id: str) -> None:
+        """Show one of the views (laying out the details the first time) and give it the keys."""
         details = self.query_one("#detail-json", TextLines)
-        details.border_title = "details"
-        details.focus()
+        if view_id == "detail-json" and self._stack and not details.lines[0]:
+            details.set_text(self._pretty())
+        self.query_one(ContentSwitcher).current = view_id
+        self.query_one("#detail-tab-bar", Static).update(self._tab_bar(view_id))
+        self.query_one(f"#{view_id}", LineView).focus()
 
-    def _title(self) -> Content:
-        event = self.event
-        ident = f"event {event.id}" if event.id is not None else "live event (not stored)"
-        return Content.assemble(
-            (ident, "bold"),
-            " · ",
-            (event.level.upper(), "bold"),
-            " · ",
-            safe_text(clip(event.category, FIELD_CHARS)),
-        )
+    def _tab_bar(self, shown: str | None = None) -> Content:
+        shown = shown or self._views[0][0]
+        tabs: list[str | tuple[str, str]] = []
+        for view_id, label in self._views:
+            tabs.append((f" {label} ", "reverse bold" if view_id == shown else "dim"))
+            tabs.append(" ")
+        tabs.append(("  ] next · [ previous", "dim"))
+        return Content.assemble(*tabs)
 
-    def _fields(self) -> Content:
-        event = self.event
-        rows: list[tuple[str, str | None]] = [
-            ("id", None if event.id is None else str(event.id)),
-            ("eventId", event.uid),
-            ("time", _when(event.timestamp)),
-            ("received", _when(event.received_at)),
-            ("type", event.level),
-            ("category", event.category),
-            ("source", event.source),
-            ("userId", event.user_id),
-            ("sessionId", event.session_id),
-            ("url", event.url),
-            ("userAgent", event.user_agent),
-            ("showToUser", _flag(event.show_to_user)),
-            ("resolved", _flag(event.resolved)),
-            ("fingerprint", event.fingerprint),
-        ]
-        parts: list[str | tuple[str, str]] = []
-        for name, value in rows:
-            parts.append((f"{name:<12}", "bold"))
-            if value is None:
-                parts.append(("—", "dim"))
-            else:
-                parts.append(safe_text(clip(value, FIELD_CHARS)))
-            parts.append("\n")
-        return Content.assemble(*parts[:-1])
+    def _pretty(self) -> str:
+        return parts.pretty_details(self._details_value, self.event.details)
 
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer the user/session filters only when the event has one."""
+        """Offer the user/session filters only when the event has one, the frame toggle only with a stack."""
         if action == "filter_user":
             return self.event.user_id is not None
         if action == "filter_session":
             return self.event.session_id is not None
+        if action == "filter_trace":
+            return self.event.trace_id is not None
+        if action == "toggle_in_app":
+            return bool(self._stack)
         return True
 
     def action_close(self) -> None:
@@ -157,34 +187,33 @@ class EventDetailScreen(Screen[DetailResult]):
         if self.event.session_id is not None:
             self.dismiss({"session": self.event.session_id})
 
+    def action_filter_trace(self) -> None:
+        """Close and filter the stream to this event's trace (every path that carried its id)."""
+        if self.event.trace_id is not None:
+            self.dismiss({"trace": self.event.trace_id})
 
-def _pretty_details(details: str | None) -> str:
-    """``details`` pretty-printed (sorted keys keep big objects scannable)."""
-    if details is None:
-        return "(no details)"
-    try:
-        value = orjson.loads(details)
-    except orjson.JSONDecodeError:
-        return details
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    def action_toggle_in_app(self) -> None:
+        """Show the app's own frames only, or every frame again (and bring the stack up)."""
+        if not self._stack:
+            return
+        view = self.query_one(StackView)
+        view.in_app_only = not view.in_app_only
+        view.border_title = _STACK_TITLES[view.in_app_only]
+        self.show_view("detail-stack")
 
+    def action_toggle_wrap(self) -> None:
+        """Wrap long lines in every view, or scroll them sideways again."""
+        views = list(self.query(LineView))
+        wrap = not views[0].wrap if views else False
+        for view in views:
+            view.wrap = wrap
+            view.border_subtitle = "wrapped (w)" if wrap else ""
 
-def _long_text(text: str) -> Content:
-    shown = safe_text(clip(text, MESSAGE_CHARS), multiline=True)
-    if len(text) > MESSAGE_CHARS:
-        return Content.assemble(
-            shown, (f"\n({len(text) - MESSAGE_CHARS + 1:,} more characters: copy as JSON)", "dim")
-        )
-    return Content(shown)
-
-
-def _when(ms: int) -> str:
-    local = time.localtime(ms / 1000)
-    return time.strftime("%Y-%m-%d %H:%M:%S", local) + f".{ms % 1000:03d} {time.strftime('%z', local)}"
-
-
-def _flag(value: bool | None) -> str | None:
-    return None if value is None else ("true" if value else "false")
+    def action_next_tab(self, step: int = 1) -> None:
+        """The next (or previous) view: stack, details, breadcrumbs."""
+        ids = [view_id for view_id, _ in self._views]
+        current = self.view_shown
+        self.show_view(ids[(ids.index(current) + step) % len(ids)] if current in ids else ids[0])
 
 
 __all__ = ["DetailResult", "EventDetailScreen"]

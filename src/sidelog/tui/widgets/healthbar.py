@@ -2,10 +2,16 @@
 
 It renders a ``Health`` snapshot (the same figures as ``GET /v1/health``) as short
 segments packed into as many lines as the width needs, and turns into an alarm
-(``-alarm`` class, styled in TCSS) while writes to the database fail.
+(``-alarm`` class, styled in TCSS) while writes to the database fail. HTTP
+refusals by status and a WAL that cannot be kept short (pinned by a long reader,
+checkpoints skipped for lack of disk room) get a segment of their own while they
+matter; the capture rate is rounded down, so it never reads 100 % while anything
+was refused. ``x`` (the rejected view) lists what was refused.
 """
 
 from __future__ import annotations
+
+import math
 
 from textual.content import Content
 from textual.geometry import Size
@@ -115,9 +121,17 @@ class HealthBar(Widget):
                 (", ".join(drops), "$text-warning" if total_drops else ""),
             )
         )
+        refused = health.refused
+        if refused:
+            by_status = ", ".join(f"{count} {status}" for status, count in sorted(refused.items()))
+            label = "http refused: " if not compact else "http: "
+            parts.append(Content.assemble((label, "$text-muted"), (by_status, "$text-warning")))
         capture_style = "$text-success" if health.capture_rate >= 0.95 else "bold $text-warning"
-        capture = f"{health.capture_rate:.0%}" if compact else f"{health.capture_rate:.1%}"
+        capture = capture_text(health.capture_rate, 0 if compact else 1)
         parts.append(Content.styled(f"capture {capture}", capture_style))
+        wal = health.wal_note()
+        if wal is not None:
+            parts.append(Content.styled(wal, "bold $text-warning"))
         over = health.db_bytes > health.db_budget_bytes
         parts.append(
             Content.styled(
@@ -152,6 +166,13 @@ class HealthBar(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """As many lines as the packing needs at this width."""
         return max(1, len(self.lines(max(1, width))))
+
+
+def capture_text(rate: float, decimals: int) -> str:
+    """The capture rate as a percentage rounded *down*: 99.96 % stored reads 99.9 %, never 100 %."""
+    scale = 10**decimals
+    percent = math.floor(rate * 100 * scale) / scale
+    return f"{percent:.{decimals}f}%"
 
 
 def _short_endpoint(endpoint: str) -> str:

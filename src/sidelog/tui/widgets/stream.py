@@ -12,13 +12,13 @@ they come (the app paces them: ``sidelog.tui.live``). Event text goes through
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
@@ -26,12 +26,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from sidelog.engine import Engine
-from sidelog.events import Event
+from sidelog.events import Event, now_ms
 from sidelog.filters import EventFilter
 from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.tui.commands import PaletteCommand
 from sidelog.tui.widgets.stream_history import HistoryPager, PageSizes
-from sidelog.tui.widgets.stream_rows import COMPONENTS, render_row
+from sidelog.tui.widgets.stream_rows import COMPONENTS, RowPainter
 
 
 class StreamView(ScrollView, can_focus=True):
@@ -65,6 +65,7 @@ class StreamView(ScrollView, can_focus=True):
         Binding("home,g", "oldest", "Oldest", show=False, id="stream.oldest"),
         Binding("end,f", "resume_follow", "Follow", id="stream.follow"),
         Binding("enter", "open", "Open event", id="stream.open"),
+        Binding("t", "toggle_times", "Relative times", show=False, id="stream.times"),
     ]
 
     # Not run at mount (init=False): the app learns of a change, never of the initial state,
@@ -87,8 +88,16 @@ class StreamView(ScrollView, can_focus=True):
         following: bool
         new_since_pause: int
 
-    def __init__(self, engine: Engine, *, sizes: PageSizes | None = None, id: str | None = None) -> None:
-        """``sizes`` sets the pages and window (the defaults suit a terminal; tests shrink them)."""
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        sizes: PageSizes | None = None,
+        clock: Callable[[], int] = now_ms,
+        id: str | None = None,
+    ) -> None:
+        """``sizes`` sets the pages and window (the defaults suit a terminal; tests shrink them);
+        ``clock`` says what "today" and "3m ago" are measured from."""
         super().__init__(id=id)
         self._engine = engine
         self._pager = HistoryPager(engine, sizes or PageSizes(), on_error=self._read_failed)
@@ -96,9 +105,8 @@ class StreamView(ScrollView, can_focus=True):
         self._owed_up = 0
         """Rows the user asked to move above the window while the older page was loading."""
         self._adjusting = 0
-        self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
-        """Drawn rows by (row key, width, highlighted): cleared whenever the window is replaced."""
-        self._styles: dict[str, Style] | None = None
+        self.painter = RowPainter(self, clock)
+        """Draws the rows (strip cache, cleared whenever the window is replaced; time column mode)."""
 
     # ------------------------------------------------------------------ public API
 
@@ -186,7 +194,7 @@ class StreamView(ScrollView, can_focus=True):
 
     def _window_replaced(self) -> None:
         """No stale strips, no move owed to a load of the old window."""
-        self._cache.clear()
+        self.painter.clear()
         self._owed_up = 0
         self.refresh()
 
@@ -348,6 +356,7 @@ class StreamView(ScrollView, can_focus=True):
         if self._pager.generation == 0:
             initial = self._reload(self._pager.filter)
             self.run_worker(initial, name="stream-initial", group="stream-load", exclusive=True)
+        self.set_interval(1.0, partial(self.painter.tick, self.refresh))  # ages, and dates at midnight
 
     # ------------------------------------------------------------------ watchers
 
@@ -365,33 +374,21 @@ class StreamView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         """Colours may have changed: drop the cached strips."""
         super().notify_style_update()
-        self._styles = None
-        self._cache.clear()
+        self.painter.restyle()
 
-    def _style_map(self) -> dict[str, Style]:
-        if self._styles is None:
-            self._styles = {
-                name.removeprefix("stream--"): self.get_component_rich_style(name)
-                for name in self.COMPONENT_CLASSES
-            }
-            self._styles["base"] = self.rich_style
-        return self._styles
+    def action_toggle_times(self) -> None:
+        """Clock times or ages ("3m ago") in the time column."""
+        self.painter.toggle_relative()
+        self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        """One visible row, from the strip cache when possible."""
+        """One visible row, from the painter's strip cache when possible."""
         rows = self._pager.rows
-        index = round(self.scroll_y) + y
-        width = self.size.width
-        if not 0 <= index < len(rows):
-            return Strip.blank(width, self.rich_style)
-        row = rows[index]
-        selected = index == self._cursor and (self.has_focus or not self.following)
-        key = (row.key, width, selected)
-        strip = self._cache.get(key)
-        if strip is None:
-            strip = render_row(row.event, width, self._style_map(), selected)
-            self._cache[key] = strip
-        return strip
+        top = round(self.scroll_y)
+        if not 0 <= top + y < len(rows):
+            return Strip.blank(self.size.width, self.rich_style)
+        selected = top + y == self._cursor and (self.has_focus or not self.following)
+        return self.painter.paint(rows, top + y, top, self.size.height, self.size.width, selected)
 
 
 __all__ = ["StreamView"]

@@ -25,11 +25,19 @@ _adapter_class: Any = None
 
 
 def instrument(
-    session: Any, logger: EventLogger | None = None, *, slow_ms: float | None = None, category: str = "http"
+    session: Any,
+    logger: EventLogger | None = None,
+    *,
+    slow_ms: float | None = None,
+    category: str = "http",
+    level: str | None = "info",
 ) -> Instrumentation:
-    """Log every call ``session`` makes; returns the ``Instrumentation`` (``remove()`` undoes it)."""
+    """Log every call ``session`` makes; returns the ``Instrumentation`` (``remove()`` undoes it).
+
+    ``level=None`` logs only slow, 5xx and failed calls.
+    """
     state = Instrumentation("requests")
-    calls = HttpCalls(logger, slow_ms, category, state)
+    calls = HttpCalls(logger, slow_ms, category, state, level)
     adapter_class = _timed_adapter_class()
     originals = dict(session.adapters)
     for prefix, adapter in originals.items():
@@ -42,6 +50,26 @@ def instrument(
 
     state._undo = undo
     return state
+
+
+_targets: dict[str, tuple[str, str, str]] = {}
+"""Host, path and query of URLs already seen (an app calls the same few endpoints again and again)."""
+_TARGETS_LIMIT = 1024
+_TARGET_MEMO_CHARS = 512
+
+
+def _target(url: str) -> tuple[str, str, str]:
+    """``(host[:port], path, query)`` of a prepared request's URL, without the userinfo."""
+    known = _targets.get(url)
+    if known is not None:
+        return known
+    parts = urlsplit(url)
+    target = (parts.netloc.rpartition("@")[2], parts.path or "/", parts.query)
+    if len(url) <= _TARGET_MEMO_CHARS:
+        if len(_targets) >= _TARGETS_LIMIT:  # a flood of distinct URLs must not grow memory
+            _targets.clear()
+        _targets[url] = target
+    return target
 
 
 def _timed_adapter_class() -> Any:
@@ -64,21 +92,30 @@ def _timed_adapter_class() -> Any:
             try:
                 response = self.inner.send(request, *args, **kwargs)
             except Exception as exc:
-                self._log(request, started, None, exc, None)
+                self._log(request, _clock() - started, None, exc, None)
                 raise
-            self._log(request, started, response.status_code, None, response.headers)
+            # The hot path, inline: a call not to be logged leaves before the URL is read.
+            elapsed = _clock() - started
+            calls = self.calls
+            try:
+                status = response.status_code
+                if elapsed >= calls.quiet_s or status >= 500:
+                    url = request.url
+                    target = _targets.get(url)
+                    host, path, query = target if target is not None else _target(url)
+                    calls.record(
+                        str(request.method), host, path, query, elapsed, status, None, response.headers
+                    )
+            except Exception as exc:
+                calls.state.failed(exc)
             return response
 
         def _log(
-            self, request: Any, started: float, status: int | None, error: BaseException | None, headers: Any
+            self, request: Any, elapsed: float, status: int | None, error: BaseException | None, headers: Any
         ) -> None:
             try:
-                parts = urlsplit(request.url)
-                host = parts.netloc.rpartition("@")[2]
-                method = str(request.method)
-                self.calls.record(
-                    method, host, parts.path or "/", parts.query, started, status, error, headers
-                )
+                host, path, query = _target(request.url)
+                self.calls.record(str(request.method), host, path, query, elapsed, status, error, headers)
             except Exception as exc:
                 self.calls.state.failed(exc)
 

@@ -3,8 +3,16 @@
     from sidelog_client.integrations import sqlalchemy as sidelog_sqlalchemy
     sidelog_sqlalchemy.instrument(engine, logger=log)     # an Engine or an AsyncEngine
 
-Listens to the engine's ``before_cursor_execute``, ``after_cursor_execute`` and
-``handle_error`` events. Each statement becomes one event, category ``db``: its kind
+Listens to the engine's dialect events ``do_execute``, ``do_executemany`` and
+``do_execute_no_params``: the listener runs the statement itself with the dialect's
+own method (what SQLAlchemy documents a listener returning ``True`` to do) and times
+it, so it sees the duration, the row count and the driver's exception in one place.
+This is several times cheaper than the cursor events, which switch every statement
+of the engine onto SQLAlchemy's slower path for events (``python -m
+sidelog.bench.integrations``). The exception goes on exactly as before: SQLAlchemy
+wraps it as without sidelog. A ``do_execute`` listener the app registers itself still
+runs if it was registered before ``instrument``; one added after it would never run
+(call ``instrument`` last). Each statement becomes one event, category ``db``: its kind
 (SELECT, INSERT…) and first table, the duration, the statement itself cut at
 ``max_statement_chars`` with a marker, and never its parameters. Ordinary statements
 are logged at ``level`` (``debug`` by default; ``None`` logs only slow and failed
@@ -26,8 +34,6 @@ if TYPE_CHECKING:
 
     from sidelog_client.logger import EventLogger
 
-_STARTED = "sidelog.started"
-"""Key in ``connection.info``: start times of statements run without an execution context."""
 _HEAD_CHARS = 4096
 """Kind and table are read from this much of a statement (the rest may be megabytes of values)."""
 _KIND = re.compile(r"\s*(?:(?:/\*.*?\*/|--[^\n]*(?:\n|$))\s*)*([A-Za-z]+)", re.DOTALL)
@@ -94,77 +100,51 @@ def instrument(
     """Log the statements ``engine`` runs; returns the ``Instrumentation`` (``remove()`` undoes it)."""
     event = library("sqlalchemy.event")
     target = getattr(engine, "sync_engine", engine)  # an AsyncEngine's events live on its sync engine
+    dialect = target.dialect
     state = Instrumentation("sqlalchemy")
     log = resolve(logger)
-    dialect = getattr(getattr(target, "dialect", None), "name", None)
+    system = getattr(dialect, "name", None)
+    statements = _Statements(log, state, slow_ms, level, max_statement_chars, category, system)
+    record = statements.record
+    # The dialect's own methods, looked up once: the listeners below run the statement with them.
+    do_execute = dialect.do_execute
+    do_executemany = dialect.do_executemany
+    do_execute_no_params = dialect.do_execute_no_params
 
-    def record(statement: Any, started: float, executemany: bool, rowcount: int, error: Any) -> None:
-        if not state.active:
-            return
-        duration_ms = int((_clock() - started) * 100_000 + 0.5) / 100  # ms, 2 decimals
-        text = statement if isinstance(statement, str) else safe_str(statement)
-        kind, table = statement_shape(text)
-        slow = duration_ms >= slow_ms
-        if error is None and not slow and level is None:
-            return
-        details: dict[str, Any] = {
-            "kind": kind,
-            "table": table,
-            "duration_ms": duration_ms,
-            "statement": cut(text, max_statement_chars),
-        }
-        if dialect:
-            details["system"] = dialect
-        if executemany:
-            details["executemany"] = True
-        if rowcount >= 0:
-            details["rowcount"] = rowcount
-        subject = f"{kind} {table}" if table else kind
-        if error is not None:
-            first_line = (safe_str(error).strip().splitlines() or [""])[0]
-            details["error"] = {"type": type(error).__name__, "message": first_line[:1000]}
-            message, event_level = f"{subject} failed: {type(error).__name__}", "error"
-        elif slow:
-            details["slow"] = True
-            details["slow_ms"] = slow_ms
-            message, event_level = f"{subject} (slow: {duration_ms:.0f} ms)", "warn"
-        else:
-            message, event_level = subject, str(level)
-        log.event(message, category=category, level=event_level, details=details)
-        state.logged += 1
-
-    def before(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: bool) -> None:
+    def on_execute(cursor: Any, statement: Any, parameters: Any, context: Any) -> bool:
+        started = _clock()
         try:
-            if context is not None:
-                context.sidelog_started = _clock()  # one execution, one context: cheaper than conn.info
-            else:
-                conn.info.setdefault(_STARTED, []).append(_clock())
-        except Exception as exc:
-            state.failed(exc)
+            do_execute(cursor, statement, parameters, context)
+        except BaseException as exc:
+            record(statement, started, getattr(context, "executemany", False), -1, exc)
+            raise
+        record(statement, started, getattr(context, "executemany", False), cursor.rowcount, None)
+        return True
 
-    def after(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: bool) -> None:
+    def on_executemany(cursor: Any, statement: Any, parameters: Any, context: Any) -> bool:
+        started = _clock()
         try:
-            started = _pop_start(conn, context)
-            if started is not None:
-                rowcount = getattr(cursor, "rowcount", -1)
-                record(statement, started, many, rowcount if isinstance(rowcount, int) else -1, None)
-        except Exception as exc:
-            state.failed(exc)
+            do_executemany(cursor, statement, parameters, context)
+        except BaseException as exc:
+            record(statement, started, True, -1, exc)
+            raise
+        record(statement, started, True, cursor.rowcount, None)
+        return True
 
-    def on_error(context: Any) -> None:
+    def on_execute_no_params(cursor: Any, statement: Any, context: Any) -> bool:
+        started = _clock()
         try:
-            conn = context.connection
-            started = _pop_start(conn, context.execution_context) if conn is not None else None
-            if started is not None and context.statement is not None:
-                many = bool(getattr(context.execution_context, "executemany", False))
-                record(context.statement, started, many, -1, context.original_exception)
-        except Exception as exc:
-            state.failed(exc)
+            do_execute_no_params(cursor, statement, context)
+        except BaseException as exc:
+            record(statement, started, False, -1, exc)
+            raise
+        record(statement, started, False, cursor.rowcount, None)
+        return True
 
     listeners = (
-        ("before_cursor_execute", before),
-        ("after_cursor_execute", after),
-        ("handle_error", on_error),
+        ("do_execute", on_execute),
+        ("do_executemany", on_executemany),
+        ("do_execute_no_params", on_execute_no_params),
     )
     for name, function in listeners:
         event.listen(target, name, function)
@@ -178,11 +158,66 @@ def instrument(
     return state
 
 
-def _pop_start(conn: Any, context: Any) -> float | None:
-    """The start time ``before`` kept for the statement that just ended, if any."""
-    if context is not None:
-        started: float | None = getattr(context, "sidelog_started", None)
-        context.sidelog_started = None  # executemany batches share a context: each starts anew
-        return started
-    stack = conn.info.get(_STARTED)
-    return stack.pop() if stack else None
+class _Statements:
+    """Turns one finished or failed statement into one event (or none: fast ones with ``level=None``)."""
+
+    __slots__ = ("event", "state", "slow_ms", "level", "max_chars", "category", "system")
+
+    def __init__(
+        self,
+        log: EventLogger,
+        state: Instrumentation,
+        slow_ms: float,
+        level: str | None,
+        max_chars: int,
+        category: str,
+        system: str | None,
+    ) -> None:
+        self.event = log.event
+        self.state = state
+        self.slow_ms = slow_ms
+        self.level = level
+        self.max_chars = max_chars
+        self.category = category
+        self.system = system
+
+    def record(self, statement: Any, started: float, executemany: Any, rowcount: Any, error: Any) -> None:
+        """Log it; never raises (a failure is counted in ``state.failures``)."""
+        elapsed = _clock() - started
+        state = self.state
+        try:
+            if not state.active:
+                return
+            duration_ms = int(elapsed * 100_000 + 0.5) / 100  # ms, 2 decimals
+            slow = duration_ms >= self.slow_ms
+            if error is None and not slow and self.level is None:
+                return  # the usual production setting: a fast statement costs two clock reads
+            text = statement if type(statement) is str else safe_str(statement)
+            kind, table = statement_shape(text)
+            details: dict[str, Any] = {
+                "kind": kind,
+                "table": table,
+                "duration_ms": duration_ms,
+                "statement": text if len(text) <= self.max_chars else cut(text, self.max_chars),
+            }
+            if self.system:
+                details["system"] = self.system
+            if executemany:
+                details["executemany"] = True
+            if type(rowcount) is int and rowcount >= 0:
+                details["rowcount"] = rowcount
+            subject = f"{kind} {table}" if table else kind
+            if error is not None:
+                first_line = (safe_str(error).strip().splitlines() or [""])[0]
+                details["error"] = {"type": type(error).__name__, "message": first_line[:1000]}
+                message, level = f"{subject} failed: {type(error).__name__}", "error"
+            elif slow:
+                details["slow"] = True
+                details["slow_ms"] = self.slow_ms
+                message, level = f"{subject} (slow: {duration_ms:.0f} ms)", "warn"
+            else:
+                message, level = subject, str(self.level)
+            self.event(message, category=self.category, level=level, details=details)
+            state.logged += 1
+        except Exception as exc:
+            state.failed(exc)
