@@ -145,3 +145,21 @@ def test_which_lines_are_text(raw: bytes, text: str | None) -> None:
 
 def test_empty_text_is_rejected() -> None:
     assert recognise_text(" \n\x1b[0m\n") == Rejected("text", "line is empty")
+
+
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        ("GET /api/users 500 in 12ms", "error"),  # Next.js dev server
+        ("\x1b[2mGET /api/users 404 in 7ms\x1b[0m", "warn"),
+        ("GET /api/users/500 200 in 3ms", "info"),  # a number in the path is not the status
+        ('127.0.0.1 - - [01/May/2024 12:00:00] "GET /x HTTP/1.1" 503 -', "error"),  # werkzeug
+        ("GET /api 500 12.345 ms - 21", "error"),  # morgan's dev format
+        ("Completed 500 Internal Server Error in 5ms (ActiveRecord: 0.0ms)", "error"),  # Rails
+        ("POST https://example.test/login 302 in 40ms", "info"),
+        ("I GET things 500 times a day", None),  # prose, not an access log
+        ('INFO: 127.0.0.1 - "GET / HTTP/1.1" 500', "info"),  # a stated level word wins
+    ],
+)
+def test_access_log_lines_take_their_level_from_the_status(line: str, level: str | None) -> None:
+    assert line_level(line) == level

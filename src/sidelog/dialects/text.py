@@ -35,6 +35,12 @@ _UPPER_LEVEL = re.compile(rf"\b({_LEVEL_WORDS.upper()})\b")
 _BRACKETED = re.compile(rf"[\[<(|] *({_LEVEL_WORDS}|silly|verbose|http|success) *[\]>)|]", re.IGNORECASE)
 _WORD_COLON = re.compile(rf"({_LEVEL_WORDS}|silly|verbose|http)(?:\[\w+\])?:", re.IGNORECASE)
 _LEVEL_FIELD = re.compile(r"\b(?:level|lvl|severity)=\"?(\w+)", re.IGNORECASE)
+_HTTP_STATUS = re.compile(
+    r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) +(?:/|https?://)\S*(?: +HTTP/[\d.]+\"?)? +([1-5]\d\d)\b"
+    r"|\bCompleted ([1-5]\d\d)\b"
+)
+"""An access-log line's status (Next.js ``GET /api 500 in 12ms``, Express, werkzeug's
+``"GET / HTTP/1.1" 500``, Rails' ``Completed 500``): 5xx is an error, 4xx a warning."""
 _EXCEPTION_HEAD = re.compile(
     r"(?:Uncaught |Unhandled |Exception in thread \"[^\"]*\" )?[\w$.]*(?:Error|Exception)\b(?: \[\w+\])?:?"
 )
@@ -164,6 +170,10 @@ def _level_token(rest: str) -> tuple[str, str] | None:
     warning = _WARNING_HEAD.match(start) or _WARN_BANNERS.search(rest)
     if warning is not None:
         return warning.group(0).strip(" :"), "warn"
+    access = _HTTP_STATUS.search(rest)
+    if access is not None:
+        status = int(access.group(1) or access.group(2))
+        return access.group(0), "error" if status >= 500 else "warn" if status >= 400 else "info"
     return None
 
 
