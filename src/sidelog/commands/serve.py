@@ -9,13 +9,18 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from typing import IO
 
 from sidelog.config import Settings
 from sidelog.server import StartupError, StoreError, start_server
 
 
-async def serve(settings: Settings) -> int:
-    """Run headless; print one ``listening`` line per endpoint; exit 0 after draining."""
+async def serve(settings: Settings, stdin: IO[bytes] | None = None) -> int:
+    """Run headless; print one ``listening`` line per endpoint; exit 0 after draining.
+
+    ``stdin``, when given (``CMD | sidelog serve``), is read as a line source beside the
+    endpoints until it ends; serving goes on after that (commands/piped.py).
+    """
     try:
         running = await start_server(settings)
     except (StartupError, StoreError) as exc:
@@ -30,11 +35,19 @@ async def serve(settings: Settings) -> int:
         print(f"listening {kind} {address}", flush=True)
     if running.token_file is not None:
         print(f"remote clients must send the token in {running.token_file}", file=sys.stderr, flush=True)
+    reader: asyncio.Task[None] | None = None
+    if stdin is not None:
+        from sidelog.sources.stdin import read_stdin_into
+
+        reader = asyncio.create_task(read_stdin_into(running.endpoints, stdin), name="stdin-source")
     try:
         await stop.wait()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
     print("stopping: draining queued events…", file=sys.stderr, flush=True)
     report = await running.stop()
     counters = running.engine.counters

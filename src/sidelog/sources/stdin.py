@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from typing import IO, cast
 
@@ -29,7 +30,15 @@ from sidelog.sources.join import IDLE_S, BlockJoiner
 from sidelog.sources.sink import SinkError, SourceLine, Summary
 from sidelog.sources.tcp_sink import TcpSink
 
-__all__ = ["NAME", "StdinError", "feed_stdin", "own_address", "readable_stdin", "take_stdin"]
+__all__ = [
+    "NAME",
+    "StdinError",
+    "feed_stdin",
+    "own_address",
+    "read_stdin_into",
+    "readable_stdin",
+    "take_stdin",
+]
 
 NAME = "stdin"
 """Category and source of the piped lines."""
@@ -127,3 +136,14 @@ async def feed_stdin(address: str, stdin: IO[bytes], *, name: str = NAME) -> Sum
     if failure is not None:
         raise StdinError(f"{failure} ({summary.describe()})")
     return summary
+
+
+async def read_stdin_into(endpoints: list[tuple[str, str]], stdin: IO[bytes]) -> None:
+    """Send ``stdin``'s lines to this server's own endpoint (``sidelog serve``); one line on
+    stderr when it ends, or says why it failed."""
+    try:
+        summary = await feed_stdin(own_address(endpoints), stdin)
+    except StdinError as exc:
+        print(f"sidelog: stdin: {exc}", file=sys.stderr, flush=True)
+        return
+    print(f"stdin ended: {summary.describe()}", file=sys.stderr, flush=True)
