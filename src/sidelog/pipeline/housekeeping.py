@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from sidelog.pipeline.batcher import JobAbandoned
 from sidelog.pipeline.live import OTHER, FacetCounts
 from sidelog.pipeline.ratelimit import RateLimiter
 
@@ -85,6 +86,8 @@ async def _retention(
     started = time.monotonic()
     try:
         result = await prune()
+    except JobAbandoned:  # sidelog is stopping: the next start prunes again
+        return
     except Exception as exc:  # retention must never stop ingest
         log.warning("retention failed: %s", exc)
     else:
