@@ -1,4 +1,4 @@
-"""The client's configuration: addresses, the seed's toggles, dotenv files, bad values."""
+"""The client's configuration: addresses, the toggles the README lists, dotenv files, bad values."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_seed_names_and_sidelog_prefix(tmp_path: Path) -> None:
 def test_dotenv_files_rank_below_the_environment(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("LOG_LEVEL=error\nBATCH_INTERVAL_MS=100\nMAX_EVENTS_PER_BATCH=7\n")
     (tmp_path / ".env.local").write_text(
-        '# the seed\'s example\nexport LOG_LEVEL="info" # debug|info|warn|error\nBATCH_INTERVAL_MS=5000\n'
+        '# an app\'s .env\nexport LOG_LEVEL="info" # debug|info|warn|error\nBATCH_INTERVAL_MS=5000\n'
     )
     config = load_client_config({"BATCH_INTERVAL_MS": "1"}, str(tmp_path))
     assert config.log_level == "info"  # .env.local beats .env

@@ -1,4 +1,4 @@
-"""Issue 2's "Bad input" list over a real TCP connection into a real SQLite file.
+"""Hostile and malformed input over a real TCP connection into a real SQLite file.
 
 Each bad line gets a precise reply naming the problem and its line number; every valid
 line on the same connection is stored exactly once; the counters add up.

@@ -1,4 +1,4 @@
-"""Issue 2's volume checks: every event stored exactly once over one and over ten connections."""
+"""Volume: every event stored exactly once over one and over ten connections."""
 
 from __future__ import annotations
 

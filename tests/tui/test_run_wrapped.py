@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +68,7 @@ async def test_quitting_the_ui_stops_the_wrapped_command(
     settings = make_settings()
     app = _WrappingApp(settings, runner(tmp_path, LONG_RUNNING))  # type: ignore[arg-type]
     async with app.run_test(size=(120, 35)) as pilot:
+        await asyncio.wait_for(app.ready.wait(), 20)  # the store exists (with its tables) from here
         await until(
             lambda: bool(query_db(settings.db, "SELECT 1 FROM events WHERE message = 'dev server up'")),
             20,

@@ -1,4 +1,5 @@
-"""Settings: sources, precedence, the seed's aliases, and one-line errors naming the setting."""
+"""Settings: sources, precedence, the unprefixed aliases (README, "Settings"), and one-line
+errors naming the setting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The event model: aliases, defaults, limits and normalisation (SPEC section 2)."""
+"""The event model: aliases, defaults, limits and normalisation (README, "The event")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The engine and the CLI never load Textual; import-linter's contract holds (STYLE.md)."""
+"""The engine and the CLI never load Textual; import-linter's contract holds (pyproject.toml)."""
 
 from __future__ import annotations
 

@@ -170,7 +170,9 @@ async def _run(binary: str, rounds: int, per_round: int, timeout_s: float) -> di
     results: dict[str, asyncio.Future[Any]] = {name: loop.create_future() for name in PAGES}
     runner = await _serve(results, rounds, per_round)
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    with tempfile.TemporaryDirectory(prefix="sidelog-bench-chromium-") as profile:
+    # Chromium's helper processes may still write into the profile as the browser exits:
+    # a leftover file there must not turn a finished measurement into an error.
+    with tempfile.TemporaryDirectory(prefix="sidelog-bench-chromium-", ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             binary,
             *FLAGS,
