@@ -1,26 +1,12 @@
 """The four event levels and their accepted spellings: one table for server and client.
 
-Kept in a module of its own, importing nothing, so the Python client (which must
-stay light inside the developer's app) and the server's validation share it.
+The table lives in the client package (``clients/python/src/sidelog_client/levels.py``),
+which apps install alone and which must not need the server; the server, which always
+has the client installed, takes it from there rather than keeping a copy.
 """
 
 from __future__ import annotations
 
-LEVELS: tuple[str, ...] = ("debug", "info", "warn", "error")
-"""The four stored levels, least severe first."""
+from sidelog_client.levels import LEVEL_ALIASES, LEVEL_RANK, LEVELS
 
-LEVEL_RANK: dict[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
-"""Severity rank of each level, for minimum-level comparisons."""
-
-LEVEL_ALIASES: dict[str, str] = {
-    "debug": "debug",
-    "trace": "debug",
-    "info": "info",
-    "warn": "warn",
-    "warning": "warn",
-    "error": "error",
-    "err": "error",
-    "fatal": "error",
-    "critical": "error",
-}
-"""Every accepted spelling of a level (compared lower-cased) and its stored name."""
+__all__ = ["LEVELS", "LEVEL_ALIASES", "LEVEL_RANK"]

@@ -21,27 +21,11 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import orjson
 
-REDACTED = "[redacted]"
-"""What a secret value is replaced with."""
+from sidelog_client.redact import REDACTED, SECRET_WORDS
 
-DEFAULT_KEYS = (
-    "token",
-    "password",
-    "passwd",
-    "pwd",
-    "secret",
-    "apikey",
-    "authorization",
-    "cookie",
-    "session",
-    "credential",
-    "credentials",
-    "privatekey",
-    "accesskey",
-    "signature",
-    "sig",
-)
-"""Words whose names are treated as secrets (compared without case, ``-`` or ``_``)."""
+DEFAULT_KEYS = SECRET_WORDS
+"""Words whose names are treated as secrets (compared without case, ``-`` or ``_``); the
+client redacts the same words before sending (``sidelog_client/redact.py``)."""
 
 _MAX_DEPTH = 64
 _MEMO_SIZE = 4096

@@ -1,8 +1,7 @@
-"""The four event levels and their accepted spellings, as the client needs them.
+"""The four event levels and their accepted spellings, for the client and the server.
 
-A copy of the server's table (``src/sidelog/levels.py``), not an import of it: this
-package is installed on its own (``clients/python``) and must not need the server.
-``tests/client/test_levels_agree.py`` fails if the two tables ever differ.
+This package is installed on its own (``clients/python``) and must not need the
+server, so the table lives here; ``src/sidelog/levels.py`` re-exports it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Secret query parameters never leave the app: ``?token=…`` becomes ``?token=[redacted]``.
 
-The words are the server's (``src/sidelog/redact.py``, ``DEFAULT_KEYS``; a test keeps
-the two lists equal): a parameter name that, lower-cased without ``-``/``_``, equals
-or ends with one of them is a secret, so ``api_key`` and ``refreshToken`` match while
+The words are the server's defaults too (``src/sidelog/redact.py`` takes them from
+here; ``sidelog.js`` keeps a copy that a test compares): a parameter name that,
+lower-cased without ``-``/``_``, equals or ends with one of them is a secret, so
+``api_key`` and ``refreshToken`` match while
 ``tokens_used`` and ``sessionId`` do not. The server redacts again on ingest; doing it
 here as well means the secret is not even in the client's buffer or on the wire.
 Used by the request middleware, the sender (the event ``url`` field) and every
