@@ -125,3 +125,14 @@ def assert_recent(timestamp_ms: int, started: float, slack_s: float = 2.0) -> No
     """``timestamp_ms`` falls within the test's run (``started``: ``time.time()`` at its start)."""
     latest = (time.time() + slack_s) * 1000
     assert (started - slack_s) * 1000 <= timestamp_ms <= latest, (timestamp_ms, started)
+
+
+def assert_logged(
+    rows: list[dict[str, Any]], expected: list[tuple[str, str]], *, dialect: str, started: float
+) -> None:
+    """The stored rows are ``expected`` (level, message) in order, each stamped within the
+    test's run and recognised as ``dialect``."""
+    assert [(row["level"], row["message"]) for row in rows] == expected
+    for row in rows:
+        assert_recent(row["timestamp"], started)
+        assert row["details"]["dialect"] == dialect

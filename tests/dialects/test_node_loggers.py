@@ -11,7 +11,7 @@ from typing import Any
 
 from sidelog.engine import Engine
 from sidelog.fingerprint import exception_signature, fingerprint_of
-from tests.dialects.conftest import assert_recent, ingest, run_node, stored
+from tests.dialects.conftest import assert_logged, assert_recent, ingest, run_node, stored
 
 THROWS = """
 function chargeCard() {
@@ -55,14 +55,17 @@ logger.error(caught(), "payment failed");
         tmp_path,
         node_modules,
     )
-    assert [(row["level"], row["message"]) for row in rows] == [
-        ("info", "checkout opened"),
-        ("warn", "stock low"),
-        ("error", "payment failed"),
-    ]
+    assert_logged(
+        rows,
+        [
+            ("info", "checkout opened"),
+            ("warn", "stock low"),
+            ("error", "payment failed"),
+        ],
+        dialect="pino",
+        started=started,
+    )
     for row in rows:
-        assert_recent(row["timestamp"], started)
-        assert row["details"]["dialect"] == "pino"
         assert isinstance(row["details"]["pid"], int)
         assert row["details"]["host"]
     assert rows[0]["user_id"] == "u_1"
@@ -83,14 +86,17 @@ log.error(caught(), "payment failed");
         tmp_path,
         node_modules,
     )
-    assert [(row["level"], row["message"]) for row in rows] == [
-        ("info", "checkout opened"),
-        ("warn", "stock low"),
-        ("error", "payment failed"),
-    ]
+    assert_logged(
+        rows,
+        [
+            ("info", "checkout opened"),
+            ("warn", "stock low"),
+            ("error", "payment failed"),
+        ],
+        dialect="bunyan",
+        started=started,
+    )
     for row in rows:
-        assert_recent(row["timestamp"], started)
-        assert row["details"]["dialect"] == "bunyan"
         assert row["details"]["logger"] == "shop"
         assert "v" not in row["details"]
     assert rows[0]["session_id"] == "s_9"
@@ -176,16 +182,18 @@ consola.withTag("payments").error(caught());
         tmp_path,
         node_modules,
     )
-    assert [(row["level"], row["message"]) for row in rows] == [
-        ("info", "checkout opened"),
-        ("info", "order placed"),
-        ("info", "building"),
-        ("warn", "stock low"),
-        ("error", "TypeError: card 4242 declined"),
-    ]
-    for row in rows:
-        assert_recent(row["timestamp"], started)
-        assert row["details"]["dialect"] == "consola"
+    assert_logged(
+        rows,
+        [
+            ("info", "checkout opened"),
+            ("info", "order placed"),
+            ("info", "building"),
+            ("warn", "stock low"),
+            ("error", "TypeError: card 4242 declined"),
+        ],
+        dialect="consola",
+        started=started,
+    )
     assert [row["details"].get("level") for row in rows[1:3]] == ["success", "start"]
     assert rows[4]["details"]["logger"] == "payments"
     assert_exception(rows[4], script)

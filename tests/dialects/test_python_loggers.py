@@ -11,7 +11,7 @@ from typing import Any
 
 from sidelog.engine import Engine
 from sidelog.fingerprint import exception_signature, fingerprint_of
-from tests.dialects.conftest import assert_recent, ingest, run_python, stored
+from tests.dialects.conftest import assert_logged, ingest, run_python, stored
 
 RAISES = """
 def charge_card():
@@ -53,14 +53,16 @@ except ValueError:
 """,
         tmp_path,
     )
-    assert [(row["level"], row["message"]) for row in rows] == [
-        ("info", "checkout opened"),
-        ("warn", "stock low"),
-        ("error", "payment failed"),
-    ]
-    for row in rows:
-        assert_recent(row["timestamp"], started)
-        assert row["details"]["dialect"] == "structlog"
+    assert_logged(
+        rows,
+        [
+            ("info", "checkout opened"),
+            ("warn", "stock low"),
+            ("error", "payment failed"),
+        ],
+        dialect="structlog",
+        started=started,
+    )
     assert rows[0]["user_id"] == "u_1"
     assert rows[0]["details"]["cart"] == 3
     assert_exception(rows[2], script)
@@ -85,15 +87,18 @@ except ValueError:
 """,
         tmp_path,
     )
-    assert [(row["level"], row["message"]) for row in rows] == [
-        ("info", "checkout opened"),
-        ("info", "order placed"),
-        ("warn", "stock low"),
-        ("error", "payment failed"),
-    ]
+    assert_logged(
+        rows,
+        [
+            ("info", "checkout opened"),
+            ("info", "order placed"),
+            ("warn", "stock low"),
+            ("error", "payment failed"),
+        ],
+        dialect="loguru",
+        started=started,
+    )
     for row in rows:
-        assert_recent(row["timestamp"], started)
-        assert row["details"]["dialect"] == "loguru"
         assert row["details"]["logger"] == "__main__"
         assert row["details"]["caller"].startswith(f"{script}:")
     assert rows[0]["user_id"] == "u_1"
@@ -122,15 +127,18 @@ except ValueError:
 """,
         tmp_path,
     )
-    assert [(row["level"], row["message"]) for row in rows] == [
-        ("info", "checkout opened"),
-        ("warn", "stock low"),
-        ("error", "disk full"),
-        ("error", "payment failed"),
-    ]
+    assert_logged(
+        rows,
+        [
+            ("info", "checkout opened"),
+            ("warn", "stock low"),
+            ("error", "disk full"),
+            ("error", "payment failed"),
+        ],
+        dialect="python-json-logger",
+        started=started,  # asctime is local time without an offset: read as local
+    )
     for row in rows:
-        assert_recent(row["timestamp"], started)  # asctime is local time without an offset
-        assert row["details"]["dialect"] == "python-json-logger"
         assert row["details"]["logger"] == "shop"
     assert rows[0]["user_id"] == "u_1"
     assert rows[2]["details"]["level"] == "CRITICAL"
@@ -157,15 +165,18 @@ log.info("still serving")
 """,
         tmp_path,
     )
-    assert [(row["level"], row["message"]) for row in rows] == [
-        ("info", "checkout opened"),
-        ("warn", "stock low"),
-        ("error", "payment failed"),
-        ("info", "still serving"),
-    ]
+    assert_logged(
+        rows,
+        [
+            ("info", "checkout opened"),
+            ("warn", "stock low"),
+            ("error", "payment failed"),
+            ("info", "still serving"),
+        ],
+        dialect="text",
+        started=started,
+    )
     for row in rows:
-        assert_recent(row["timestamp"], started)
-        assert row["details"]["dialect"] == "text"
         assert row["details"]["logger"] == "shop"
     assert_exception(rows[2], script)
     assert "text" not in rows[2]["details"]  # the traceback is in the exception, not repeated
