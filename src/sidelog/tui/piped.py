@@ -9,7 +9,6 @@ says how the input ended; quitting while the pipe is open stops reading it.
 
 from __future__ import annotations
 
-import sys
 from typing import IO
 
 from textual import events, on, work
@@ -17,6 +16,7 @@ from textual import events, on, work
 from sidelog.config import Settings
 from sidelog.sources.stdin import StdinError, feed_stdin, own_address
 from sidelog.tui.app import SidelogApp
+from sidelog.tui.run import print_outcome
 
 __all__ = ["PipedApp", "run_piped_app"]
 
@@ -54,17 +54,6 @@ def run_piped_app(settings: Settings, stdin: IO[bytes]) -> int:
     """Run the UI over piped ``stdin`` until ``q``; print how it ended, as ``sidelog`` does."""
     app = PipedApp(settings, stdin)
     app.run()
-    if app.failure is not None:
-        print(f"sidelog: {app.failure}", file=sys.stderr)
+    if not print_outcome(app, app.stdin_outcome):
         return 1
-    if app.stdin_outcome is not None:
-        print(app.stdin_outcome, file=sys.stderr)
-    report = app.stop_report
-    if report is not None:
-        stored = app.stop_counters.stored if app.stop_counters is not None else 0
-        print(
-            f"stopped: {stored} stored this run, {report.unsaved} unsaved, "
-            f"{report.write_failed} failed writes",
-            file=sys.stderr,
-        )
     return app.return_code or 0

@@ -47,9 +47,21 @@ def run_app(settings: Settings, *, child: ChildRunner | None = None) -> int:
     """Run the UI until ``q``; print a one-line failure or drain summary afterwards."""
     app = SidelogApp(settings, handle_signals=True) if child is None else _WrappingApp(settings, child)
     app.run()
+    if not print_outcome(app):
+        return 1
+    if isinstance(app, _WrappingApp) and app.child_status is not None:
+        return app.child_status
+    return app.return_code or 0
+
+
+def print_outcome(app: SidelogApp, note: str | None = None) -> bool:
+    """After ``app.run()``: print why it could not start (and return False), or ``note``
+    and the drain summary (and return True). Every way of running the UI ends with it."""
     if app.failure is not None:
         print(f"sidelog: {app.failure}", file=sys.stderr)
-        return 1
+        return False
+    if note is not None:
+        print(note, file=sys.stderr)
     report = app.stop_report
     if report is not None:
         stored = app.stop_counters.stored if app.stop_counters is not None else 0
@@ -58,6 +70,4 @@ def run_app(settings: Settings, *, child: ChildRunner | None = None) -> int:
             f"{report.write_failed} failed writes",
             file=sys.stderr,
         )
-    if isinstance(app, _WrappingApp) and app.child_status is not None:
-        return app.child_status
-    return app.return_code or 0
+    return True
