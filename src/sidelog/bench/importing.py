@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from sidelog.bench.serve_process import ServeProcess
+from sidelog.bench.serve_process import ServeProcess, sync_and_count
 from sidelog.workload import Workload
 
 __all__ = ["import_bench", "write_jsonl"]
@@ -107,19 +107,8 @@ def _tcp_send(path: Path, port: int) -> tuple[float, int]:
     with socket.create_connection(("127.0.0.1", port)) as sock, path.open("rb") as source:
         while chunk := source.read(1 << 20):
             sock.sendall(chunk)
-        sock.sendall(b'{"sync": true}\n')
-        buffer = b""
-        while b'"ok"' not in buffer:
-            received = sock.recv(65536)
-            if not received:
-                break
-            buffer += received
-    elapsed = time.perf_counter() - start
-    stored = 0
-    for line in buffer.splitlines():
-        if b'"ok"' in line:
-            stored = int(orjson.loads(line)["stored"])
-    return elapsed, stored
+        stored = sync_and_count(sock)
+    return time.perf_counter() - start, stored
 
 
 def import_bench(lines: int, work: Path, log: Callable[[str], None] | None = None) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from typing import Any
 import orjson
 
 from sidelog.bench.fill import NAIVE_INDEXES, bench_rows, ensure_prefill
-from sidelog.bench.serve_process import ServeProcess
+from sidelog.bench.serve_process import ServeProcess, sync_and_count
 
 BATCH = 500
 PRAGMAS = (
@@ -207,16 +207,8 @@ def _copy_store(source: Path, target: Path) -> Path:
 
 def _send_and_sync(port: int, payload: bytes, results: list[int]) -> None:
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(payload + b'{"sync": true}\n')
-        buffer = b""
-        while b'"ok"' not in buffer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            buffer += chunk
-    for line in buffer.splitlines():
-        if b'"ok"' in line:
-            results.append(int(orjson.loads(line)["stored"]))
+        sock.sendall(payload)
+        results.append(sync_and_count(sock))
 
 
 def _throughput(port: int, lines: list[bytes], connections: int) -> tuple[float, int]:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import orjson
 
 _ENV = {
     "SIDELOG_RATE_LIMIT_BURST": "0",
@@ -99,3 +102,19 @@ class ServeProcess:
         for pipe in (self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+def sync_and_count(sock: socket.socket) -> int:
+    """Send ``{"sync": true}`` on a connection that has sent its events; wait for the reply
+    and return how many events it says were stored (0 if the connection closed first)."""
+    sock.sendall(b'{"sync": true}\n')
+    buffer = b""
+    while b'"ok"' not in buffer:
+        received = sock.recv(65536)
+        if not received:
+            break
+        buffer += received
+    for line in buffer.splitlines():
+        if b'"ok"' in line:
+            return int(orjson.loads(line)["stored"])
+    return 0

@@ -25,7 +25,7 @@ from sidelog.store.checks import SQLITE_MAGIC, check_database, read_only_uri
 from sidelog.store.errors import StoreError
 from sidelog.store.files import DatabaseLock, create_private, side_files
 from sidelog.store.migrations import initialise
-from sidelog.store.retention import STEP_TARGET_S, JobWriter
+from sidelog.store.retention import STEP_TARGET_S, JobWriter, incremental_vacuum
 from sidelog.store.wal import file_size
 
 _COPY_ROWS = 5000
@@ -350,13 +350,7 @@ class ReleaseJob:
         if free > 0:
             count = min(int(free), self._pages)
             started = time.perf_counter()
-            try:
-                # executescript steps the pragma to completion (execute() frees one page).
-                await driver.executescript(f"BEGIN IMMEDIATE; PRAGMA incremental_vacuum({count}); COMMIT;")
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await driver.execute("ROLLBACK")
-                raise
+            await incremental_vacuum(driver, count)
             self.released_pages += count
             ratio = STEP_TARGET_S / max(time.perf_counter() - started, 1e-4)
             self._pages = int(min(8192, max(16, self._pages * min(2.0, max(0.5, ratio)))))

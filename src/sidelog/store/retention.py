@@ -273,15 +273,19 @@ class RetentionJob:
         if excess <= 0:
             return False
         count = min(excess, self._pages.size)
-        driver = await writer.driver()
         started = time.perf_counter()
-        try:
-            # executescript steps the pragma to completion (execute() frees one page).
-            await driver.executescript(f"BEGIN IMMEDIATE; PRAGMA incremental_vacuum({count}); COMMIT;")
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await driver.execute("ROLLBACK")
-            raise
+        await incremental_vacuum(await writer.driver(), count)
         self._pages.update(time.perf_counter() - started)
         self._released += count
         return excess > count
+
+
+async def incremental_vacuum(driver: Any, pages: int) -> None:
+    """Give ``pages`` free pages back to the disk in one write transaction (rolled back on failure)."""
+    try:
+        # executescript steps the pragma to completion (execute() frees one page).
+        await driver.executescript(f"BEGIN IMMEDIATE; PRAGMA incremental_vacuum({pages}); COMMIT;")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await driver.execute("ROLLBACK")
+        raise
