@@ -143,13 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     tail = commands.add_parser("tail", help="print live events (plain or --json lines)")
     _filter_flags(tail)
     tail.add_argument("--json", action="store_true", help="one JSON object per line")
-    tail.add_argument("--to", metavar="HOST:PORT", help="sidelog's HTTP address (default 127.0.0.1:7412)")
+    tail.add_argument(
+        "--to", metavar="HOST:PORT", help="sidelog's HTTP address (SIDELOG_HTTP, default 127.0.0.1:7412)"
+    )
 
     export = commands.add_parser("export", help="write stored events as JSON lines or CSV")
     _filter_flags(export)
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default stdout)")
     export.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    export.add_argument("--bundle", metavar="FINGERPRINT", help="one error group's repro bundle (Markdown)")
+    export.add_argument("--events", type=int, default=20, metavar="N", help="with --bundle: events before it")
     _source_commands(commands)
     return parser
 

@@ -14,13 +14,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from sidelog.config import Settings
 from sidelog.errors import Overloaded
 from sidelog.events import LEVEL_RANK, Event, now_ms
 from sidelog.filters import EventFilter
-from sidelog.health import Health, wal_state
+from sidelog.health import Health, writer_state
 from sidelog.pipeline.batcher import Batcher
 from sidelog.pipeline.counters import Counters, RateMeter
 from sidelog.pipeline.housekeeping import housekeeping
@@ -37,6 +37,7 @@ from sidelog.store.database import (
     wal_path,
 )
 from sidelog.store.facets import StoreJob, read_facet_counts
+from sidelog.store.group_pages import GroupQuery
 from sidelog.store.models import ErrorGroup
 from sidelog.store.reader import StoreReader
 from sidelog.store.writer import PruneResult, StoreWriter
@@ -313,11 +314,9 @@ class Engine:
         """One stored event by id."""
         return await self.reader.event(event_id)
 
-    async def groups(
-        self, *, status: str | None = "unresolved", user: str | None = None, limit: int = 200
-    ) -> list[ErrorGroup]:
-        """Error groups, newest activity first."""
-        return await self.reader.groups(status=status, user=user, limit=limit)
+    async def groups(self, *, limit: int = 200, **query: Unpack[GroupQuery]) -> list[ErrorGroup]:
+        """One page of error groups (see ``StoreReader.groups``)."""
+        return await self.reader.groups(limit=limit, **query)
 
     def facet_counts(self) -> dict[str, dict[str, int]]:
         """Stored events per level, category and source (kept current in memory)."""
@@ -385,7 +384,7 @@ class Engine:
             last_write_error=batcher.health.last_error,
             uptime_s=time.time() - self.started_at,
             last_id=writer.last_id,
-            **wal_state(writer.wal),
+            **writer_state(writer.wal, batcher.health.batches),
         )
 
     # --------------------------------------------------------------- internals

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from sidelog import search
 from sidelog.events import LEVELS, Event, EventError, normalize_level
 from sidelog.timespec import check_range, parse_time
 from sidelog.trace_ids import TRACE_ID_DIGITS, normalize_trace_id
@@ -66,13 +67,7 @@ class EventFilter:
             return False
         if self.until is not None and event.timestamp >= self.until:
             return False
-        if self.q:
-            needle = self.q.casefold()
-            if needle not in event.message.casefold() and (
-                event.details is None or needle not in event.details.casefold()
-            ):
-                return False
-        return True
+        return not self.q or search.matches(self.q, event.message, event.details)
 
     def toggled(self, field: str, value: str) -> EventFilter:
         """A copy with ``value`` added to or removed from a set field."""

@@ -42,6 +42,8 @@ class Health:
     """The last checkpoint could not reset the WAL: a reader holds a snapshot (a ``sqlite3`` shell)."""
     wal_skipped: str | None = None
     """Why checkpoints are not being started (no room on the disk), while that lasts."""
+    batches: int = 0
+    """Write transactions committed since start (``sidelog bench`` derives its transaction size)."""
 
     @property
     def refused(self) -> dict[str, int]:
@@ -78,6 +80,7 @@ class Health:
             "lastWriteError": self.last_write_error,
             "uptimeSeconds": round(self.uptime_s, 1),
             "lastId": self.last_id,
+            "batches": self.batches,
             "refused": self.refused,
             "wal": {
                 "bytes": self.wal_bytes,
@@ -91,3 +94,9 @@ class Health:
 def wal_state(keeper: WalKeeper) -> dict[str, Any]:
     """The WAL fields of ``Health`` from the writer's checkpoint keeper (``store/wal.py``)."""
     return {"wal_bytes": keeper.wal_bytes(), "wal_pinned": keeper.pinned, "wal_skipped": keeper.skipped}
+
+
+def writer_state(keeper: WalKeeper, batches: int) -> dict[str, Any]:
+    """The writer's fields of ``Health``: the WAL's (``wal_state``) and ``batches``, the write
+    transactions committed so far."""
+    return {**wal_state(keeper), "batches": batches}

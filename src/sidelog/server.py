@@ -5,8 +5,9 @@
 with the same process settings. Argument parsing stays in ``cli.py``; this module
 owns what running needs:
 
-* process settings: a 1 ms GIL switch interval and the soft open-file limit raised
-  to the hard one (``tune_process``);
+* process settings: a 1 ms GIL switch interval, the soft open-file limit raised
+  to the hard one and a larger young-generation GC threshold (``tune_process``;
+  see pipeline/memory.py);
 * the connection cap every endpoint shares (``max_connections``, else derived from
   that open-file limit), so clients can never take the descriptors the database,
   ``/v1/health`` and the UI need;
@@ -35,6 +36,7 @@ from sidelog.engine import Engine, StopReport
 from sidelog.errors import StartupError, startup_reason
 from sidelog.ingest.accept import ConnectionCap, default_max_connections
 from sidelog.ingest.tcp import start_socket_servers
+from sidelog.pipeline.memory import tune_collector
 from sidelog.store.database import StoreError
 
 if TYPE_CHECKING:
@@ -133,6 +135,7 @@ async def start_server(settings: Settings, *, http_options: HttpOptions | None =
 def tune_process() -> int:
     """Apply the process-wide settings a server wants (idempotent); return the soft open-file limit."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    tune_collector()
     return raise_open_file_limit()
 
 

@@ -162,3 +162,26 @@ async def test_script_is_served(http_engine: Engine, client: Any) -> None:
     assert "sendBeacon" in text
     async with client.get(f"{http_base(http_engine)}/sidelog.js", headers={"If-None-Match": etag}) as r:
         assert r.status == 304
+
+
+async def test_search_folds_case_in_history_as_it_does_live(http_engine: Engine, client: Any) -> None:
+    await ingest(
+        client,
+        http_engine,
+        [
+            {"message": "ÄRGER im Lager"},
+            {"message": "Straße gesperrt"},
+            {"message": "nothing", "details": {"note": "ÇA VA"}},
+        ],
+    )
+    base = f"{http_base(http_engine)}/v1/events?q="
+    for needle, expected in {
+        "ärger": ["ÄRGER im Lager"],
+        "STRASSE": [],  # an ASCII needle folds A-Z only, like grep -i
+        "strasse": [],
+        "STRAßE": ["Straße gesperrt"],
+        "ça": ["nothing"],
+    }.items():
+        status, body = await get_json(client, base + needle)
+        assert status == 200, needle
+        assert [e["message"] for e in body["events"]] == expected, needle

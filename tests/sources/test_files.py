@@ -77,6 +77,28 @@ async def test_keys_follow_content_so_copies_and_rotations_import_once(tmp_path:
     assert not {key for _, key in await texts_and_keys(other)} & {key for _, key in first}
 
 
+async def test_keys_sort_in_file_order_and_name_the_history(tmp_path: Path) -> None:
+    # Ascending keys append at the right edge of the store's unique index instead of
+    # landing on random pages; offsets past a hex digit boundary must still sort.
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b"".join(b'{"message": "event %d"}\n' % i for i in range(5000)))
+    keys = [line.key for line in await read_all(FileReader(str(path), chunk=4096))]
+    assert len(keys) == 5000
+    assert keys == sorted(keys)
+    assert len({len(key) for key in keys}) == 1
+    # Two files that share a first line share the start of their keys, yet a line at the
+    # same offset after they differ gets a different key: the chain names what came before.
+    one, two = tmp_path / "one.log", tmp_path / "two.log"
+    one.write_bytes(b"server started\nalpha\nsame\n")
+    two.write_bytes(b"server started\nomega\nsame\n")
+    first, second = await texts_and_keys(one), await texts_and_keys(two)
+    assert first[0] == second[0]
+    assert first[1][1] != second[1][1]
+    assert first[2][0] == second[2][0]
+    assert first[2][1] != second[2][1]
+    assert first[2][1][:17] == second[2][1][:17]  # the same file identity
+
+
 async def test_gzip_with_several_members_is_read_whole(tmp_path: Path) -> None:
     path = tmp_path / "two.gz"
     path.write_bytes(gzip.compress(b"one\ntwo\n") + gzip.compress(b"three\n"))

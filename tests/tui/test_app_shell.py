@@ -29,6 +29,7 @@ from sidelog.tui.widgets.sidebar import FilterSidebar
 from sidelog.tui.widgets.stream import StreamView
 from tests.conftest import tcp_port
 from tests.support.wait import until as until_true
+from tests.support.writer import spend_eager_write
 from tests.tui.conftest import FAST, open_palette, query_db, running_app, send_events, until
 
 
@@ -165,11 +166,12 @@ async def test_quit_drains_queued_events_before_leaving(make_settings: Callable[
     async with running_app(settings) as (app, pilot):
         assert app.engine is not None
         engine = app.engine
+        await spend_eager_write(engine)  # else the idle writer takes the 500 at once
         _, writer = await asyncio.open_connection("127.0.0.1", tcp_port(engine))
         writer.write(b"".join(json.dumps({"message": f"m{i}"}).encode() + b"\n" for i in range(500)))
         await writer.drain()
-        await until(pilot, lambda: engine.counters.received == 500)
-        assert query_db(settings.db, "SELECT count(*) FROM events") == [(0,)]
+        await until(pilot, lambda: engine.counters.received == 501)
+        assert query_db(settings.db, "SELECT count(*) FROM events") == [(1,)]
 
         bar = app.query_one(HealthBar)
         await pilot.press("q")
@@ -179,7 +181,7 @@ async def test_quit_drains_queued_events_before_leaving(make_settings: Callable[
     assert app.return_code == 0
     assert app.stop_report is not None
     assert app.stop_report.unsaved == 0
-    assert query_db(settings.db, "SELECT count(*) FROM events") == [(500,)]
+    assert query_db(settings.db, "SELECT count(*) FROM events") == [(501,)]
 
 
 async def test_an_endpoint_in_use_ends_the_app_with_one_reason(

@@ -1,7 +1,8 @@
 """Benchmark fixtures: pre-filled stores (sidelog's schema and a naive one) and event rows.
 
 Building a million-event store takes about a minute, so it is cached by size and
-schema version; every run works on copies.
+schema version; every run works on copies. The sidelog copy records its schema version
+(``user_version``), so a server opening it finds a current file, with nothing to upgrade.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateIndex
 
 from sidelog.events import parse_event
+from sidelog.store.migrations import SCHEMA_VERSION
 from sidelog.store.models import event_to_row
 from sidelog.store.schema import EVENT_COLUMN_NAMES, INSERT_EVENTS_SQL, events, metadata
 from sidelog.workload import Workload
-
-SCHEMA_VERSION = 3
 
 NAIVE_INDEXES = (
     ("by_user", "user_id"),
@@ -114,6 +114,7 @@ def ensure_prefill(cache: Path, count: int, log: Callable[[str], None]) -> tuple
         "min(received_at), max(received_at), max(id), 'unresolved', 0 FROM events "
         "WHERE fingerprint IS NOT NULL GROUP BY fingerprint"
     )
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     log("  building the naive copy")

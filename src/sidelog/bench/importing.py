@@ -6,16 +6,19 @@ the same mix as the ingest figures) to a JSONL file, then, against a real
 
 1. runs ``sidelog import FILE --to …`` as a user would (a subprocess) and reports
    its events per second, wall clock from start to the final acknowledgement;
-2. runs the same import again and reports the rows it added: each line carries an
-   idempotency key derived from the file's bytes up to it (``sources/files.py``),
-   so this must be 0;
-3. sends the same lines over one TCP connection into another empty store, for the
+2. sends the same lines over one TCP connection into another empty store, for the
    ratio (import pays for reading, keying and converting each line; TCP ingest
-   does not).
+   does not), once just before the import and once just after it;
+3. runs the same import again, on the import's store reopened, and reports the rows
+   it added: each line carries an idempotency key derived from the file's identity,
+   the line's offset and the file's bytes up to it (``sources/files.py``), so this
+   must be 0.
 
 Rates are wall clock on whatever else the machine is doing: compare the ratio
-within one run, not absolute rates across runs. The CPU seconds of the import
-process and of the server (``/proc``) hold under load and say where time goes.
+within one run, not absolute rates across runs. The TCP figure is the mean of the
+runs on either side of the import, so load that rises or falls during the run
+weighs on both sides of the ratio alike. The CPU seconds of the import process
+and of the server (``/proc``) hold under load and say where time goes.
 """
 
 from __future__ import annotations
@@ -111,36 +114,49 @@ def _tcp_send(path: Path, port: int) -> tuple[float, int]:
     return time.perf_counter() - start, stored
 
 
+def _tcp(path: Path, db: Path) -> tuple[float, int, float]:
+    """TCP ingest of the file into an empty store: wall seconds, events acknowledged, server CPU seconds."""
+    server = ServeProcess(_fresh(db))
+    try:
+        cpu = server.cpu_seconds()
+        seconds, acknowledged = _tcp_send(path, server.port)
+        cpu = server.cpu_seconds() - cpu
+    finally:
+        _stop(server)
+    return seconds, acknowledged, cpu
+
+
 def import_bench(lines: int, work: Path, log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Import ``lines`` JSONL events into an empty store, then again; TCP ingest of the same for the ratio."""
+    """Import ``lines`` JSONL events into an empty store, then again; TCP ingest of the same,
+    before and after the import, for the ratio."""
     say = log or (lambda _text: None)
     work.mkdir(parents=True, exist_ok=True)
     path = work / "import-bench.jsonl"
     say(f"import: writing {lines:,} events of the bench mix to {path}")
     size = write_jsonl(path, lines)
 
+    say("import: the lines over one TCP connection into an empty store, before the import")
+    tcp_before = _tcp(path, work / "import-tcp.db")
     server = ServeProcess(_fresh(work / "import.db"))
     try:
         say("import: sidelog import into an empty store")
         server_cpu = server.cpu_seconds()
         first_s, client_cpu, first_summary = _import(path, server.port)
         server_cpu = server.cpu_seconds() - server_cpu
-        stored = _rows(server.db)
+    finally:
+        _stop(server)
+    stored = _rows(server.db)
+    say("import: the lines over one TCP connection into an empty store, after the import")
+    tcp_after = _tcp(path, work / "import-tcp.db")
+    server = ServeProcess(server.db)
+    try:
         say("import: the same file again")
         second_s, _, second_summary = _import(path, server.port)
-        added = _rows(server.db) - stored
     finally:
         _stop(server)
+    added = _rows(server.db) - stored
 
-    server = ServeProcess(_fresh(work / "import-tcp.db"))
-    try:
-        say("import: the same lines over one TCP connection, for the ratio")
-        tcp_cpu = server.cpu_seconds()
-        tcp_s, acknowledged = _tcp_send(path, server.port)
-        tcp_cpu = server.cpu_seconds() - tcp_cpu
-    finally:
-        _stop(server)
-
+    tcp_s = (tcp_before[0] + tcp_after[0]) / 2
     import_rate = lines / first_s if first_s else 0.0
     tcp_rate = lines / tcp_s if tcp_s else 0.0
     return {
@@ -152,12 +168,14 @@ def import_bench(lines: int, work: Path, log: Callable[[str], None] | None = Non
         "reimport_seconds": round(second_s, 2),
         "reimport_rows_added": added,
         "tcp_events_per_s": round(tcp_rate),
-        "tcp_acknowledged": acknowledged,
+        "tcp_events_per_s_before": round(lines / tcp_before[0]) if tcp_before[0] else 0,
+        "tcp_events_per_s_after": round(lines / tcp_after[0]) if tcp_after[0] else 0,
+        "tcp_acknowledged": min(tcp_before[1], tcp_after[1]),
         "ratio_import_vs_tcp": round(import_rate / tcp_rate, 3) if tcp_rate else None,
         # CPU seconds hold on a busy machine where wall-clock rates do not.
         "import_client_cpu_s": round(client_cpu, 2),
         "import_server_cpu_s": round(server_cpu, 2),
-        "tcp_server_cpu_s": round(tcp_cpu, 2),
+        "tcp_server_cpu_s": round((tcp_before[2] + tcp_after[2]) / 2, 2),
         "import_summary": first_summary,
         "reimport_summary": second_summary,
     }

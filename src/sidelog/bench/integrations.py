@@ -11,10 +11,12 @@ not lost in network noise:
   transport; the hooks under test are sidelog's, not the transport);
 - ``requests``: ``session.get`` through a transport adapter answering from memory
   (requests' own extension point; ``instrument`` wraps it like any adapter);
-- ``aiohttp``: ``session.get`` against an aiohttp server on loopback, in the same
-  event loop, keep-alive (aiohttp has no in-process transport, so this figure is the
-  noisiest), on a session given ``instrument`` (the client middleware) and, as
-  ``trace_config_us``, one given ``trace_config``; without the socket's noise,
+- ``aiohttp``: ``session.get`` against an aiohttp server on loopback, keep-alive
+  (aiohttp has no in-process transport, so this figure is the noisiest); the server
+  runs on its own event loop in another thread, so its work is not counted against
+  the client (on the client's loop it was: the same on both sides of a pair, so no
+  bias, but noise), on a session given ``instrument`` (the client middleware) and,
+  as ``trace_config_us``, one given ``trace_config``; without the socket's noise,
   ``middleware_hooks_us`` is the middleware run as aiohttp runs it for one hop (the
   chain built per request, then awaited) and ``trace_config_hooks_us`` the tracing work
   aiohttp does for one request with the trace config (``Trace`` objects, the request
@@ -24,13 +26,19 @@ not lost in network noise:
   (``level="debug"``), and ``unlogged_us``: the same with ``level=None`` (only slow
   and failed statements become events, the usual production setting).
 
-Calls are timed in batches of ten by the CPU time of the calling thread
+Each call is timed on its own by the CPU time of the calling thread
 (``time.thread_time_ns``: what the call makes this thread do, not how long another
-process kept it waiting), batches of the two clients alternating; the added cost is
-the median of the differences of adjacent batches, ``added_iqr_us`` their
-interquartile range (how much to trust it). The
-logger sends to a local listener that acknowledges like sidelog, so its sender
-thread runs meanwhile. A library that is not installed is reported as ``None``.
+process kept it waiting), calls of the two clients alternating; the added cost is the
+median of the differences of adjacent calls, ``added_iqr_us`` their interquartile
+range and ``added_ci95_us`` a 95 % confidence interval of that median
+(``bench/paired.py`` says why single calls, not the batches of ten timed before). The
+median is the typical call; what the hooks hand to the sender thread is reported
+beside it: ``background_us``, the sender thread's CPU time to turn one of the hook's
+events into its wire line (building the message and details the hook queued as raw
+values, redacting, encoding JSON). It costs the app's thread only while the two
+contend for the GIL (an app waiting on the network lets the sender run). The logger
+sends to a local listener that acknowledges like sidelog, so its sender thread runs
+meanwhile. A library that is not installed is reported as ``None``.
 On a loaded machine every figure grows alike: ``reference_event_us`` (one
 ``EventLogger.event`` in thread CPU time, the median of measurements taken before each
 library and at the end; about 0.3 µs on an idle machine) says by how much
@@ -42,21 +50,22 @@ hooks (called between the library's own code) more than the reference.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import statistics
+import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sidelog.bench.client_cost import _acking_listener
+from sidelog.bench.paired import compare, sender_cost
 from sidelog_client.config import ClientConfig
 from sidelog_client.logger import EventLogger
 
 TARGET_US = 5.0
 EVENT_US_IDLE = 0.3
 """``EventLogger.event`` on an idle machine (README, "Client libraries"): the speed reference."""
-_BATCH = 10
 URL = "http://api.example.test/v1/items?page=2&api_key=k"
 
 
@@ -111,58 +120,6 @@ def _optional(measure: Callable[[EventLogger, int], dict[str, Any]], log: EventL
         return None
 
 
-def _batch(call: Callable[[], Any], clock: Callable[[], int]) -> float:
-    """Thread CPU ns per call over one batch of ``_BATCH`` calls."""
-    started = clock()
-    for _ in range(_BATCH):
-        call()
-    return (clock() - started) / _BATCH
-
-
-def _compare(plain: Callable[[], Any], traced: Callable[[], Any], n: int) -> dict[str, Any]:
-    """µs per call without and with the hook, and the added cost with its spread.
-
-    Batches of ``_BATCH`` calls of each client alternate (ABBA…), each pair timed back
-    to back, so a change in the machine's load hits both sides of a pair alike; the
-    added cost is the median of the pairs' differences. Time is the CPU time of this
-    thread (``time.thread_time_ns``), not wall time: on a shared machine a call's wall
-    time includes however long the scheduler kept it waiting, which says nothing about
-    the hook and swamps a few µs. (The logger's sender thread is not counted: it works
-    in the background.) The garbage collector is off while a batch runs, since a
-    collection would land on one side only; that the events a hook queues make the next
-    collection come a little sooner is therefore not in the figure.
-    """
-    clock = time.thread_time_ns
-    pairs = max(20, n // _BATCH)
-    for _ in range(min(n // 4, 500)):  # warm both paths (imports, caches, pools)
-        plain()
-        traced()
-    without = [0.0] * pairs
-    with_hook = [0.0] * pairs
-    gc.collect()
-    gc.disable()  # a collection inside one side's batch would count against it only
-    try:
-        for index in range(pairs):
-            if index % 2:
-                with_hook[index] = _batch(traced, clock)
-                without[index] = _batch(plain, clock)
-            else:
-                without[index] = _batch(plain, clock)
-                with_hook[index] = _batch(traced, clock)
-            if index % 50 == 49:
-                gc.collect()
-    finally:
-        gc.enable()
-    added = sorted((b - a) / 1000 for a, b in zip(without, with_hook, strict=True))
-    quarter = len(added) // 4
-    return {
-        "without_us": round(statistics.median(without) / 1000, 3),
-        "with_us": round(statistics.median(with_hook) / 1000, 3),
-        "added_us": round(statistics.median(added), 3),
-        "added_iqr_us": [round(added[quarter], 3), round(added[-quarter - 1], 3)],
-    }
-
-
 def _httpx(log: EventLogger, n: int) -> dict[str, Any]:
     import httpx
 
@@ -171,14 +128,22 @@ def _httpx(log: EventLogger, n: int) -> dict[str, Any]:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"x-request-id": "r-1"}, content=b"ok")
 
-    plain = httpx.Client(transport=httpx.MockTransport(answer))
-    traced = httpx.Client(transport=httpx.MockTransport(answer))
-    sidelog_httpx.instrument(traced, logger=log, slow_ms=60_000)
+    def client(logger: EventLogger | None = None) -> httpx.Client:
+        made = httpx.Client(transport=httpx.MockTransport(answer))
+        if logger is not None:
+            sidelog_httpx.instrument(made, logger=logger, slow_ms=60_000)
+        clients.append(made)
+        return made
+
+    clients: list[httpx.Client] = []
+    plain, traced = client(), client(log)
     try:
-        return _compare(lambda: plain.get(URL), lambda: traced.get(URL), n)
+        result = compare(lambda: plain.get(URL), lambda: traced.get(URL), n)
+        result["background_us"] = sender_cost(lambda logger: partial(client(logger).get, URL))
+        return result
     finally:
-        plain.close()
-        traced.close()
+        for made in clients:
+            made.close()
 
 
 def _requests(log: EventLogger, n: int) -> dict[str, Any]:
@@ -202,15 +167,18 @@ def _requests(log: EventLogger, n: int) -> dict[str, Any]:
         def close(self) -> None:
             return None
 
-    sessions = []
-    for _ in range(2):
-        session = requests.Session()
-        session.trust_env = False
-        session.mount("http://", Memory())
-        sessions.append(session)
-    plain, traced = sessions
-    sidelog_requests.instrument(traced, logger=log, slow_ms=60_000)
-    return _compare(lambda: plain.get(URL), lambda: traced.get(URL), n)
+    def session(logger: EventLogger | None = None) -> requests.Session:
+        made = requests.Session()
+        made.trust_env = False
+        made.mount("http://", Memory())
+        if logger is not None:
+            sidelog_requests.instrument(made, logger=logger, slow_ms=60_000)
+        return made
+
+    plain, traced = session(), session(log)
+    result = compare(lambda: plain.get(URL), lambda: traced.get(URL), n)
+    result["background_us"] = sender_cost(lambda logger: partial(session(logger).get, URL))
+    return result
 
 
 def _aiohttp(log: EventLogger, n: int) -> dict[str, Any]:
@@ -222,7 +190,11 @@ def _aiohttp(log: EventLogger, n: int) -> dict[str, Any]:
     async def answer(request: web.Request) -> web.Response:
         return web.Response(body=b"ok", headers={"x-request-id": "r-1"})
 
-    loop = asyncio.new_event_loop()
+    # The server runs on its own loop in its own thread: its work is not the client's,
+    # and on the calling thread it would count (in CPU time) on both sides of each pair.
+    server_loop = asyncio.new_event_loop()
+    server_thread = threading.Thread(target=server_loop.run_forever, name="bench-aiohttp-server", daemon=True)
+    server_thread.start()
 
     async def start() -> tuple[web.AppRunner, str]:
         app = web.Application()
@@ -234,6 +206,8 @@ def _aiohttp(log: EventLogger, n: int) -> dict[str, Any]:
         port = runner.addresses[0][1]
         return runner, f"http://127.0.0.1:{port}/v1/items?page=2&api_key=k"
 
+    loop = asyncio.new_event_loop()
+
     async def sessions() -> list[aiohttp.ClientSession]:
         plain, instrumented = aiohttp.ClientSession(), aiohttp.ClientSession()
         sidelog_aiohttp.instrument(instrumented, log, slow_ms=60_000)  # the middleware (aiohttp ≥ 3.12)
@@ -244,29 +218,53 @@ def _aiohttp(log: EventLogger, n: int) -> dict[str, Any]:
         async with session.get(url) as response:
             await response.read()
 
-    count = max(n // 2, _BATCH * 20)
-    runner, url = loop.run_until_complete(start())
+    count = max(n // 2, 200)
+    runner, url = asyncio.run_coroutine_threadsafe(start(), server_loop).result(30)
     plain, instrumented, traced = loop.run_until_complete(sessions())
     try:
-        result = _compare(
+        result = compare(
             lambda: loop.run_until_complete(get(plain, url)),
             lambda: loop.run_until_complete(get(instrumented, url)),
             count,
         )
         result["hook"] = "middleware" if getattr(instrumented, "_middlewares", ()) else "trace_config"
-        result["trace_config_us"] = _compare(
+        result["trace_config_us"] = compare(
             lambda: loop.run_until_complete(get(plain, url)),
             lambda: loop.run_until_complete(get(traced, url)),
             count,
         )["added_us"]
         result["middleware_hooks_us"] = _aiohttp_middleware(log, loop, n)["added_us"]
+        result["background_us"] = sender_cost(
+            lambda logger: partial(loop.run_until_complete, _aiohttp_hop(logger))
+        )
         result["trace_config_hooks_us"] = _aiohttp_tracing(log, loop, n)["added_us"]
     finally:
         for session in (plain, instrumented, traced):
             loop.run_until_complete(session.close())
-        loop.run_until_complete(runner.cleanup())
         loop.close()
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), server_loop).result(30)
+        server_loop.call_soon_threadsafe(server_loop.stop)
+        server_thread.join(5)
+        server_loop.close()
     return result
+
+
+async def _aiohttp_hop(log: EventLogger) -> None:
+    """One hop through a new sidelog middleware logging to ``log`` (for ``background_us``)."""
+    from types import SimpleNamespace
+
+    from multidict import CIMultiDict, CIMultiDictProxy
+    from yarl import URL as YarlURL
+
+    from sidelog_client.integrations import aiohttp as sidelog_aiohttp
+
+    response = SimpleNamespace(status=200, headers=CIMultiDictProxy(CIMultiDict({"x-request-id": "r-1"})))
+
+    async def handler(request: Any) -> Any:
+        return response
+
+    middleware = sidelog_aiohttp.middleware(log, slow_ms=60_000)
+    await middleware(SimpleNamespace(method="GET", url=YarlURL(URL)), handler)
 
 
 def _aiohttp_middleware(log: EventLogger, loop: asyncio.AbstractEventLoop, n: int) -> dict[str, Any]:
@@ -292,7 +290,7 @@ def _aiohttp_middleware(log: EventLogger, loop: asyncio.AbstractEventLoop, n: in
     async def traced() -> None:
         await build_client_middlewares(handler, (middleware,))(request)  # type: ignore[arg-type]
 
-    return _compare(lambda: loop.run_until_complete(plain()), lambda: loop.run_until_complete(traced()), n)
+    return compare(lambda: loop.run_until_complete(plain()), lambda: loop.run_until_complete(traced()), n)
 
 
 def _aiohttp_tracing(log: EventLogger, loop: asyncio.AbstractEventLoop, n: int) -> dict[str, Any]:
@@ -324,7 +322,7 @@ def _aiohttp_tracing(log: EventLogger, loop: asyncio.AbstractEventLoop, n: int) 
         for trace in traces:
             await trace.send_request_end("GET", url, headers, response)  # type: ignore[arg-type]
 
-    return _compare(lambda: loop.run_until_complete(nothing()), lambda: loop.run_until_complete(traced()), n)
+    return compare(lambda: loop.run_until_complete(nothing()), lambda: loop.run_until_complete(traced()), n)
 
 
 def _sqlalchemy(log: EventLogger, n: int) -> dict[str, Any]:
@@ -338,13 +336,25 @@ def _sqlalchemy(log: EventLogger, n: int) -> dict[str, Any]:
     sidelog_sqlalchemy.instrument(traced, logger=log, slow_ms=60_000, level="debug")
     sidelog_sqlalchemy.instrument(quiet, logger=log, slow_ms=60_000, level=None)
     statement = sqlalchemy.text("SELECT 1")
+
+    def one_statement(logger: EventLogger) -> Callable[[], Any]:
+        engine = sqlalchemy.create_engine("sqlite://")
+        sidelog_sqlalchemy.instrument(engine, logger=logger, slow_ms=60_000, level="debug")
+
+        def run() -> None:
+            with engine.connect() as conn:
+                conn.execute(statement).scalar()
+
+        return run
+
     with bare.connect() as plain, traced.connect() as logged, quiet.connect() as unlogged:
-        result = _compare(
+        result = compare(
             lambda: plain.execute(statement).scalar(), lambda: logged.execute(statement).scalar(), n
         )
-        result["unlogged_us"] = _compare(
+        result["unlogged_us"] = compare(
             lambda: plain.execute(statement).scalar(), lambda: unlogged.execute(statement).scalar(), n
         )["added_us"]
+    result["background_us"] = sender_cost(one_statement)
     for engine in (bare, traced, quiet):
         engine.dispose()
     return result

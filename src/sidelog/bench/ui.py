@@ -13,6 +13,8 @@ Measured:
 - paging back 10,000 events with PageUp, each press waiting for its frame;
 - key-to-screen while 5,000 events/s arrive: a key posted as the terminal driver would,
   to the frame that shows the moved highlight (p50/p95/max);
+- one event sent to an idle server (following, nothing queued) to the frame that shows
+  it as the newest row (p50/p95/max of ``IDLE_SAMPLES``);
 - ingest rate with the UI attached (following) against the engine alone, same store,
   same load: ``INGEST_RUNS`` floods per side, alternating, best of each compared; also
   this process's CPU time per event in both (of the best run), which stays comparable
@@ -57,6 +59,7 @@ the machine (2 cores) during one run does not decide the ratio."""
 LOAD_RATE = 5_000
 """Events per second arriving during the key-to-screen run."""
 KEY_SAMPLES = 40
+IDLE_SAMPLES = 20
 PAGE_BACK = 10_000
 SCREEN = (160, 48)
 
@@ -64,6 +67,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "first_paint_ms": ("<=", 1000),
     "filter_change_ms": ("<=", 150),
     "key_to_screen_p95_ms": ("<=", 100),
+    "idle_event_to_screen_p50_ms": ("<=", 20),
     "ingest_ratio": (">=", 0.8),
     "peak_rss_mb": ("<=", 300),
 }
@@ -206,6 +210,7 @@ class _UiLoad:
     ingest_events = INGEST_EVENTS
     load_rate = LOAD_RATE
     key_samples = KEY_SAMPLES
+    idle_samples = IDLE_SAMPLES
     page_back = PAGE_BACK
     screen = SCREEN
     filters: tuple[EventFilter, ...] = (
@@ -251,6 +256,8 @@ _ROWS = (
     ("key_to_screen_p95_ms", "key to screen at 5,000 ev/s (p95)", "ms"),
     ("key_to_screen_max_ms", "key to screen at 5,000 ev/s (max)", "ms"),
     ("load_achieved_eps", "load actually delivered", "ev/s"),
+    ("idle_event_to_screen_p50_ms", "one event to an idle server, on screen (p50)", "ms"),
+    ("idle_event_to_screen_p95_ms", "one event to an idle server, on screen (p95)", "ms"),
     ("ingest_headless_eps", "ingest, engine alone", "ev/s"),
     ("ingest_ui_eps", "ingest, UI attached", "ev/s"),
     ("ingest_ratio", "UI-attached / headless", ""),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import re
 import time
 from collections.abc import Callable
@@ -61,6 +62,7 @@ class UiPlan(Protocol):
     load_rate: int
     key_samples: int
     page_back: int
+    idle_samples: int
     screen: tuple[int, int]
     filters: tuple[EventFilter, ...]
 
@@ -341,6 +343,40 @@ async def run_ui_steps(
         record("key_to_screen_max_ms", worst)
         outcome = await load.result()
         record("load_achieved_eps", outcome["sent"] / outcome["seconds"])
+
+        # One event sent to an idle server, to the frame that shows it (following).
+        press("end")
+        await _until(lambda: stream.following and not engine.queue)
+        p50, p95, worst = plan.summary(await _idle_event_to_screen(port, plan.idle_samples))
+        record("idle_event_to_screen_p50_ms", p50)
+        record("idle_event_to_screen_p95_ms", p95)
+        record("idle_event_to_screen_max_ms", worst)
+
+
+IDLE_GAP_S = 0.3
+"""Pause before each idle sample: several batch intervals, so the writer is idle again."""
+
+
+async def _idle_event_to_screen(port: int, samples: int) -> list[float]:
+    """Milliseconds from writing one event line to the first frame whose highlighted
+    (newest, following) row is that event, each sent after a pause."""
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    timings = []
+    try:
+        for n in range(samples):
+            await asyncio.sleep(IDLE_GAP_S)
+            message = f"idle probe {n}"
+            line = json.dumps({"message": message, "category": "bench"}).encode() + b"\n"
+            moment = time.perf_counter()
+            writer.write(line)
+
+            def shows(shown: Shown, message: str = message) -> bool:
+                return shown.cursor is not None and shown.cursor.message == message
+
+            timings.append((await _on_screen(moment, shows) - moment) * 1000)
+    finally:
+        writer.close()
+    return timings
 
 
 __all__ = ["FrameClock", "Shown", "StreamOnlyApp", "StreamProbe", "ingest_with_ui", "run_ui_steps"]

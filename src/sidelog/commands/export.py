@@ -1,5 +1,8 @@
 """``sidelog export --format jsonl|csv``: stored events, with the stream's filters.
 
+With ``--bundle FINGERPRINT`` it writes one error group's repro bundle instead
+(Markdown, ``commands/bundle.py``).
+
 Reads the SQLite file directly through a read-only connection, so it works while a
 server is running (WAL readers never block the writer) and needs no server at all.
 Rows are read oldest first in keyset pages by id, so memory stays flat for any
@@ -25,6 +28,7 @@ import orjson
 from sidelog.commands.common import CommandError
 from sidelog.config import Settings
 from sidelog.filters import EventFilter
+from sidelog.search import register as register_search
 from sidelog.store.models import event_from_row, select_columns
 from sidelog.store.reader import filter_sql
 from sidelog.store.schema import EVENT_COLUMN_NAMES
@@ -41,6 +45,7 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=10.0)
+        register_search(conn)
         conn.execute("PRAGMA query_only = 1")
         conn.execute("SELECT 1 FROM events LIMIT 1").fetchall()
     except sqlite3.Error as exc:
@@ -147,6 +152,8 @@ def check_output(output: Path, db: Path) -> None:
 
 def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[str, str]]) -> int:
     """Write the matching events to ``--output`` (or stdout); summary on stderr."""
+    if getattr(args, "bundle", None) is not None:
+        return _run_bundle(args, settings, params)
     try:
         flt = EventFilter.from_params(params)
     except ValueError as exc:
@@ -189,3 +196,21 @@ def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[
     where = output if output and output != "-" else "stdout"
     print(f"exported {count} events to {where}", file=sys.stderr)
     return 0
+
+
+def _run_bundle(args: argparse.Namespace, settings: Settings, params: list[tuple[str, str]]) -> int:
+    """``--bundle FINGERPRINT``: the group's repro bundle as Markdown (commands/bundle.py)."""
+    from sidelog.commands.bundle import write_bundle
+
+    if params:
+        raise CommandError("--bundle takes no filter flags: the bundle is one error group's newest event")
+    if getattr(args, "format", "jsonl") not in (None, "jsonl"):
+        raise CommandError("--bundle writes Markdown: --format does not apply")
+    output = getattr(args, "output", None)
+    if output and output != "-":
+        check_output(Path(output), settings.db)
+    conn = open_readonly(settings.db)
+    try:
+        return write_bundle(conn, args.bundle, getattr(args, "events", 20), output)
+    finally:
+        conn.close()

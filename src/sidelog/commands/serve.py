@@ -7,11 +7,13 @@ only reports what started and waits for a signal to drain.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import sys
 from typing import IO
 
 from sidelog.config import Settings
+from sidelog.pipeline.memory import freeze_start_up
 from sidelog.server import StartupError, StoreError, start_server
 
 
@@ -40,9 +42,11 @@ async def serve(settings: Settings, stdin: IO[bytes] | None = None) -> int:
         from sidelog.sources.stdin import read_stdin_into
 
         reader = asyncio.create_task(read_stdin_into(running.endpoints, stdin), name="stdin-source")
+    freeze_start_up()  # start-up objects live as long as the server: no full scans of them
     try:
         await stop.wait()
     finally:
+        gc.unfreeze()  # a caller that goes on (tests) gets an ordinary collector back
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         if reader is not None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Unpack
 
     from sidelog.events import Event, Limits
     from sidelog.filters import EventFilter
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sidelog.pipeline.counters import Counters
     from sidelog.pipeline.live import Subscription
     from sidelog.pipeline.queue import Origin
+    from sidelog.store.group_pages import GroupQuery
     from sidelog.store.models import ErrorGroup
 
 __all__ = ["Connection", "EngineAPI", "IngestSink", "Listener", "PruneOutcome"]
@@ -130,10 +131,8 @@ class EngineAPI(IngestSink, Protocol):
     ) -> list[Event]:
         """Stored events matching ``flt``, keyset-paged by id."""
 
-    async def groups(
-        self, *, status: str | None = "unresolved", user: str | None = None, limit: int = 200
-    ) -> list[ErrorGroup]:
-        """Error groups, newest activity first."""
+    async def groups(self, *, limit: int = 200, **query: Unpack[GroupQuery]) -> list[ErrorGroup]:
+        """One page of error groups, newest activity first unless ``sort`` says otherwise."""
 
     async def resolve(self, fingerprint: str, note: str | None = None) -> ErrorGroup | None:
         """Resolve a group; ``None`` if unknown."""

@@ -1,12 +1,13 @@
 """The batcher: the one task that writes.
 
 It takes events from the queue when a batch is full (``max_events_per_batch``) or its
-oldest event has waited ``batch_interval_ms`` — at once when a sync marker waits —
-writes them through the ``StoreWriter``, acknowledges sync markers, and publishes
-the committed batch. Triage commands and long jobs (retention, run as many short
-steps) are queued to the same task, so every write to the database is serialised
-here (the README's Storage section: one writer). Between turns it asks the store's
-``WalKeeper`` whether a checkpoint is due (store/wal.py).
+oldest event has waited ``batch_interval_ms`` — at once when a sync marker waits, and
+at once when events reach an idle writer (see ``Batcher.run``) — writes them through
+the ``StoreWriter``, acknowledges sync markers, and publishes the committed batch.
+Triage commands and long jobs (retention, run as many short steps) are queued to the
+same task, so every write to the database is serialised here (the README's Storage
+section: one writer). Between turns it asks the store's ``WalKeeper`` whether a
+checkpoint is due (store/wal.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from typing import Any
 
 from sidelog.events import LEVEL_RANK, Event
 from sidelog.pipeline.counters import Counters, RateMeter
+from sidelog.pipeline.memory import FLOOD_EVENTS, release_heap
 from sidelog.pipeline.queue import Batch, IngestQueue
 from sidelog.store.writer import BatchResult, StoreWriter
 
@@ -84,6 +87,13 @@ class Batcher:
         self._commands: deque[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any]]] = deque()
         self._jobs: deque[tuple[Callable[[], Awaitable[bool]], asyncio.Future[None]]] = deque()
         self._stopping = False
+        self._eager = False
+        """Events woke an idle writer: write them now instead of waiting for the interval."""
+        self._eager_after = 0.0
+        """``time.monotonic()`` before which no further eager write is made."""
+        self._peak = 0
+        """The most events queued since the heap was last released (see ``_idle``)."""
+        self._release: asyncio.Task[bool] | None = None
         self.health = WriteHealth()
 
     async def call(self, command: Callable[[], Awaitable[Any]]) -> Any:
@@ -114,17 +124,33 @@ class Batcher:
         self._queue.wake()
 
     async def run(self) -> None:
-        """The writer loop; returns after ``stop()`` once the queue is empty."""
+        """The writer loop; returns after ``stop()`` once the queue is empty.
+
+        The batch interval is the longest an event waits, not a fixed wait: events that
+        find the writer idle (nothing queued, nothing being written) are written at once,
+        so a quiet app's event is committed and on screen within milliseconds. At most
+        one such eager write is made per interval, so a steady trickle cannot turn into
+        a commit per event; events that arrive while a batch is queued or being written
+        wait for the batch to fill or to age, exactly as before, so under load batches
+        still fill up to their size.
+        """
         queue = self._queue
         while True:
             await self._run_commands()
             if queue and self._batch_due():
+                if self._eager:
+                    self._eager = False
+                    self._eager_after = time.monotonic() + self._interval
+                self._peak = max(self._peak, len(queue))
                 batch = queue.take(max(self._batch_size, min(len(queue), self._group_limit)))
                 try:
                     await self._write(batch)
                 except Exception:  # the writer task must outlive any bug: count, report, go on
                     log.exception("writing a batch failed")
                     self._fail(batch)
+                # Not held while the writer idles: a flood's last group (up to 20 batches of
+                # events) would stay alive until the next write, and pin the heap it used.
+                del batch
             elif self._jobs and not self._stopping:
                 await self._job_step()
             elif queue:
@@ -133,6 +159,8 @@ class Batcher:
                 continue
             elif self._stopping:
                 self._abandon_jobs()
+                if self._release is not None:
+                    await self._release  # no thread left running past the writer
                 return
             else:
                 await self._idle()
@@ -143,6 +171,7 @@ class Batcher:
         queue = self._queue
         return (
             self._stopping
+            or self._eager
             or len(queue) >= self._batch_size
             or queue.has_marker
             or queue.oldest_age() >= self._interval
@@ -187,10 +216,20 @@ class Batcher:
                 future.set_exception(JobAbandoned("the writer stopped before the job finished"))
 
     async def _idle(self) -> None:
-        """Nothing to do: sleep until work arrives, truncating the WAL after a quiet spell."""
+        """Nothing to do: sleep until work arrives, truncating the WAL after a quiet spell.
+
+        The first idle turn after a flood hands the heap's free pages back to the OS
+        (pipeline/memory.py), on a thread, so the resident size falls back after the
+        flood instead of staying at its peak.
+        """
+        if self._peak >= FLOOD_EVENTS and (self._release is None or self._release.done()):
+            self._peak = 0
+            self._release = asyncio.create_task(asyncio.to_thread(release_heap), name="sidelog-release-heap")
         wal = self._writer.wal
         timeout = wal.idle_timeout()
         await self._queue.wait(1, timeout)
+        if len(self._queue) and time.monotonic() >= self._eager_after:
+            self._eager = True
         if timeout is not None and not (self._queue or self._commands or self._jobs or self._stopping):
             await wal.when_idle()
 

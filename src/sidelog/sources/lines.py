@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_LINE_BYTES = 1024 * 1024
 """Default longest line kept whole; the same as the server's default line limit."""
@@ -31,9 +31,8 @@ def cut_marker(cut: int) -> str:
     return f" …[cut: {cut} bytes]"
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One complete line of a byte stream."""
+class Line(NamedTuple):
+    """One complete line of a byte stream (a named tuple: one is made per line read)."""
 
     text: str
     """Decoded text: no line end, no NUL, plus ``cut_marker`` when the line was cut."""

@@ -106,8 +106,8 @@ def _dialect(obj: dict[str, Any]) -> Recognised | None:
     and costs nothing more; a broken dialect line (``Rejected``) is sent as it is, so
     the server answers with its reason.
     """
-    message = obj.get("message", obj.get("msg"))
-    level = obj.get("type", obj.get("level", ""))
+    message = obj["message"] if "message" in obj else obj.get("msg")
+    level = obj["type"] if "type" in obj else obj.get("level", "")
     if type(message) is str and type(level) is str and MARKERS.isdisjoint(obj):
         return None
     outcome = recognise(obj)
@@ -131,9 +131,14 @@ class SinkError(RuntimeError):
     """The sink cannot deliver; the message is the one line to show."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceLine:
-    """One line of captured or imported text, with what the event needs to say about it."""
+    """One line of captured or imported text, with what the event needs to say about it.
+
+    Treat it as a value (``dataclasses.replace`` makes a changed copy). Not frozen only
+    because one is made per line imported and a frozen dataclass costs five times as
+    much to build.
+    """
 
     text: str
     stream: str = "stdout"

@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from sidelog.search import register as register_search
 from sidelog.store.checks import QUICK_CHECK_SYNC_BYTES, StoreCheck, check_database
 from sidelog.store.errors import StoreError
 from sidelog.store.files import DatabaseLock, create_private, tighten_mode
@@ -56,6 +57,17 @@ mode; only a power loss can drop the last commits (SQLite's documented trade-off
 ``journal_size_limit`` trims the WAL file whenever SQLite rewinds it (store/wal.py)."""
 
 
+WRITER_CACHE_KIB = 16_384
+"""The writer connection's page cache (see ``make_engines``). Smaller saves peak RSS but
+not CPU: a 100k-event flood into a 200k-event store (``python -m sidelog.bench.gc_ingest
+--store …``) peaked 7.5 MB lower at 8 MiB and 11.5 MB lower at 4 MiB, at 4-5 % more server
+CPU per event, on a loaded machine."""
+READER_CACHE_KIB = 16_384
+"""Each reader connection's page cache (see ``make_engines``). Start-up's facet counts
+fill one: ~7 MiB of an idle server's RSS over a 200k-event store (2 MiB instead saves
+that, but UI paging needs the cache)."""
+
+
 def prepare_folder(db_path: Path) -> None:
     """Create the database folder (a new one gets a ``.gitignore``) and, for a new
     store, an empty database file with mode 0600 (see store/files.py)."""
@@ -85,6 +97,7 @@ def _install_hooks(engine: AsyncEngine, begin_sql: str, extra_pragmas: tuple[str
         for pragma in PRAGMAS + extra_pragmas:
             cursor.execute(pragma)
         cursor.close()
+        register_search(dbapi_connection)  # text search folds case as it does live (search.py)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -104,8 +117,10 @@ def make_engines(db_path: Path) -> tuple[AsyncEngine, AsyncEngine]:
     # with 4 MiB, `sidelog bench --ui` paged back and filtered 25-30 % slower.
     # The writer never checkpoints on its own: checkpoints are writer turns and a
     # background task (store/wal.py).
-    _install_hooks(writer, "BEGIN IMMEDIATE", ("PRAGMA wal_autocheckpoint=0", "PRAGMA cache_size=-16384"))
-    _install_hooks(reader, "BEGIN", ("PRAGMA cache_size=-16384",))
+    _install_hooks(
+        writer, "BEGIN IMMEDIATE", ("PRAGMA wal_autocheckpoint=0", f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+    )
+    _install_hooks(reader, "BEGIN", (f"PRAGMA cache_size=-{READER_CACHE_KIB}",))
     return writer, reader
 
 

@@ -18,7 +18,14 @@ import orjson
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from sidelog.store.schema import metadata, received_at_index, trace_index
+from sidelog.store.schema import (
+    group_order_indexes,
+    metadata,
+    received_at_index,
+    session_index,
+    trace_index,
+    user_unresolved_index,
+)
 from sidelog.trace_ids import trace_id_of
 
 LEGACY_VERSION = 1
@@ -65,9 +72,31 @@ def _stored_trace_id(details: str | None) -> str | None:
         return None
 
 
+def _cover_user_unresolved(conn: sqlite3.Connection) -> None:
+    """4: ``ix_events_user_unresolved`` also holds the fingerprint, so a user's unresolved
+    groups (``GET /v1/errors?user=``) are read from the index alone, never the rows. Only
+    unresolved errors have an entry (a partial index): the rebuild reads those only. And
+    a partial index on ``session_id``, so a session's page and timeline need no scan."""
+    conn.execute("DROP INDEX IF EXISTS ix_events_user_unresolved")
+    conn.execute(str(CreateIndex(user_unresolved_index, if_not_exists=True).compile(dialect=_DIALECT)))
+    conn.execute(str(CreateIndex(session_index, if_not_exists=True).compile(dialect=_DIALECT)))
+
+
+def _index_group_orders(conn: sqlite3.Connection) -> None:
+    """5: one index on ``error_groups`` per order the errors pane and ``GET /v1/errors`` page
+    by (store/group_pages.py), each ending in the fingerprint, so no page sorts. The old
+    ``(status, last_seen)`` index is rebuilt with the fingerprint; the table has one row per
+    group, so the rebuild reads thousands of rows, not millions."""
+    conn.execute("DROP INDEX IF EXISTS ix_error_groups_status_last_seen")
+    for index in group_order_indexes:
+        conn.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=_DIALECT)))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _index_received_at),
     (3, _add_trace_id),
+    (4, _cover_user_unresolved),
+    (5, _index_group_orders),
 )
 """``(version, step)`` in order; ``step`` turns version ``version - 1`` into ``version``."""
 

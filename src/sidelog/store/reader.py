@@ -2,17 +2,21 @@
 
 Every history query is newest first and keyset-paginated by ``id`` (``before``), or
 oldest first after a cursor (``after``), so a page costs the same at row 10 as at
-row 1,000,000.
+row 1,000,000. Each filter is served by the access path store/schema.py describes;
+the SQL is built by the module-level functions so that tests/store/test_query_plans.py
+can check SQLite's plan for exactly what runs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sidelog.events import Event
 from sidelog.filters import EventFilter
+from sidelog.search import search_sql
+from sidelog.store.group_pages import DEFAULT_SORT, GroupQuery, exception_type, groups_sql
 from sidelog.store.inflight import InFlight
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_from_row, group_from_row
 from sidelog.store.schema import EVENT_COLUMN_NAMES
@@ -49,15 +53,41 @@ def filter_sql(flt: EventFilter) -> tuple[list[str], list[Any]]:
         terms.append("timestamp < ?")
         params.append(flt.until)
     if flt.q:
-        needle = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        terms.append("(message LIKE ? ESCAPE '\\' OR details LIKE ? ESCAPE '\\')")
-        params.extend((needle, needle))
+        term, needles = search_sql(flt.q)
+        terms.append(term)
+        params.extend(needles)
     return terms, params
 
 
 def _where(terms: list[str]) -> str:
     """A `` WHERE`` clause joining ``terms`` with AND; empty when there are none."""
     return f" WHERE {' AND '.join(terms)}" if terms else ""
+
+
+def events_sql(
+    flt: EventFilter, *, limit: int, before: int | None = None, after: int | None = None
+) -> tuple[str, list[Any]]:
+    """The page query of ``StoreReader.events`` and its parameters (tests/store/test_query_plans.py
+    checks the plan SQLite makes of it for every filter)."""
+    terms, params = filter_sql(flt)
+    if before is not None:
+        terms.append("id < ?")
+        params.append(before)
+    if after is not None:
+        terms.append("id > ?")
+        params.append(after)
+    order = "ASC" if after is not None and before is None else "DESC"
+    return f"{_SELECT_EVENTS}{_where(terms)} ORDER BY id {order} LIMIT ?", [*params, limit]
+
+
+FACET_COLUMNS = (("level", "level"), ("category", "category"), ("source", "source"))
+"""``(facet, column)`` of the facet counts, each read from that column's index."""
+
+
+def facet_sql(column: str, limit: int | None) -> str:
+    """Events per value of ``column``; with ``limit``, the ``limit`` busiest values only."""
+    top = "" if limit is None else f" ORDER BY count(*) DESC LIMIT {int(limit)}"
+    return f"SELECT {column}, count(*) FROM events GROUP BY {column}{top}"
 
 
 class StoreReader:
@@ -87,16 +117,8 @@ class StoreReader:
     ) -> list[Event]:
         """Events matching ``flt``: newest first below ``before``, or oldest first above
         ``after`` (for catching up)."""
-        terms, params = filter_sql(flt)
-        if before is not None:
-            terms.append("id < ?")
-            params.append(before)
-        if after is not None:
-            terms.append("id > ?")
-            params.append(after)
-        where = _where(terms)
-        order = "ASC" if after is not None and before is None else "DESC"
-        rows = await self._all(f"{_SELECT_EVENTS}{where} ORDER BY id {order} LIMIT ?", [*params, limit])
+        sql, params = events_sql(flt, limit=limit, before=before, after=after)
+        rows = await self._all(sql, params)
         return [event_from_row(row) for row in rows]
 
     async def event(self, event_id: int) -> Event | None:
@@ -116,31 +138,35 @@ class StoreReader:
         with ``limit``, only the ``limit`` busiest values of each (SQLite keeps just
         those while sorting, so a million distinct names cost no memory here)."""
         facets: dict[str, dict[str, int]] = {}
-        top = "" if limit is None else f" ORDER BY count(*) DESC LIMIT {int(limit)}"
-        for name, column in (("level", "level"), ("category", "category"), ("source", "source")):
-            rows = await self._all(f"SELECT {column}, count(*) FROM events GROUP BY {column}{top}")
+        for name, column in FACET_COLUMNS:
+            rows = await self._all(facet_sql(column, limit))
             facets[name] = {value: count for value, count in rows}
         return facets
 
-    async def groups(
-        self, *, status: str | None = "unresolved", user: str | None = None, limit: int = 200
-    ) -> list[ErrorGroup]:
-        """Error groups, newest activity first; ``user`` keeps groups with that user's
-        unresolved errors; ``status=None`` returns every group."""
-        terms: list[str] = []
-        params: list[Any] = []
-        if status is not None:
-            terms.append("status = ?")
-            params.append(status)
-        if user is not None:
-            terms.append("fingerprint IN (SELECT fingerprint FROM events WHERE user_id = ? AND resolved = 0)")
-            params.append(user)
-        where = _where(terms)
-        rows = await self._all(
-            f"SELECT {GROUP_COLUMNS} FROM error_groups{where} ORDER BY last_seen DESC LIMIT ?",
-            [*params, limit],
+    async def groups(self, *, limit: int = 200, **query: Unpack[GroupQuery]) -> list[ErrorGroup]:
+        """One page of error groups, newest activity first unless ``sort`` says otherwise;
+        ``status`` defaults to unresolved (``None``: every group), ``user`` keeps groups with
+        that user's unresolved errors, ``after`` continues a page (store/group_pages.py)."""
+        sql, params = groups_sql(
+            status=query.get("status", "unresolved"),
+            user=query.get("user"),
+            limit=limit,
+            sort=query.get("sort", DEFAULT_SORT),
+            after=query.get("after"),
+            before=query.get("before"),
+            backwards=query.get("backwards", False),
         )
-        return [group_from_row(row) for row in rows]
+        return [group_from_row(row) for row in await self._all(sql, params)]
+
+    async def exception_types(self, event_ids: list[int]) -> dict[int, str]:
+        """The exception type of each of these events that has one (``details``
+        read by primary key, so the errors pane asks only for the rows it shows)."""
+        if not event_ids:
+            return {}
+        marks = ", ".join("?" for _ in event_ids)
+        rows = await self._all(f"SELECT id, details FROM events WHERE id IN ({marks})", event_ids)
+        types = {row[0]: exception_type(row[1]) for row in rows}
+        return {event_id: kind for event_id, kind in types.items() if kind}
 
     async def group(self, fingerprint: str) -> ErrorGroup | None:
         """One error group."""

@@ -1,12 +1,26 @@
 """The database schema: the ``events`` table the README describes (Storage) and its companions.
 
 Column names are a public contract (users open the file with ``sqlite3`` and
-Datasette). Indexes serve the access paths (by user, category, level, timestamp,
-source, trace, and unresolved errors by user) at the lowest write cost:
-plain single-column indexes where every row needs an entry, partial ones where
-only a minority of rows do (user-less events, errors, idempotency keys, trace ids). SQLite
-appends the rowid to every index entry, so ``WHERE user_id = ? ORDER BY id DESC``
-walks ``ix_events_user`` backwards with no sort.
+Datasette). The indexes follow the access paths, each checked by
+``tests/store/test_query_plans.py``, and every one costs every write, so each earns its
+place. Writer CPU per event for one more index, measured with ``executemany`` into a
+million-event store of the benchmark mix (500 rows per transaction, the writer's PRAGMAs,
+a busy 2-core machine): about 2-7 µs for a column with few distinct values (entries land
+on a few hot pages), 13-20 µs for one with thousands (user, session: random inserts).
+
+- by level, category and source (the UI's filters, ``?level=``…; the facet counts
+  read at start-up): one plain index each. SQLite appends the rowid to every index
+  entry, so ``WHERE category = ? ORDER BY id DESC`` walks ``ix_events_category``
+  backwards with no sort, for a value with three events as for one with a million, and
+  ``GROUP BY category`` streams the index (bounded memory for any number of names).
+- by the client's ``timestamp`` (``since``/``until``): appended at the right edge, cheap.
+- by user and by a user's unresolved errors, error group, trace, idempotency key:
+  partial indexes, paid only by the rows that carry the value.
+- by age, for retention: ``received_at``, appended at the right edge.
+- by session: a partial index too, the dearest one (sessions are many and interleaved:
+  13-20 µs of the second kind, 5-17 % fewer events per server CPU-second), paid because
+  without it a session's newest page and its timeline walk the whole table (264-563 ms
+  at a million events instead of about 9 ms; ``python -m sidelog.bench.filters``).
 """
 
 from __future__ import annotations
@@ -60,16 +74,27 @@ Index(
     unique=True,
     sqlite_where=text("event_uid IS NOT NULL"),
 )
-# The access paths: by user, category, level (type), timestamp, source, and
-# unresolved errors by user.
+# The access paths: by user, category, level (type), timestamp, source.
 Index("ix_events_user", events.c.user_id, sqlite_where=text("user_id IS NOT NULL"))
 Index("ix_events_category", events.c.category)
 Index("ix_events_level", events.c.level)
 Index("ix_events_timestamp", events.c.timestamp)
 Index("ix_events_source", events.c.source)
-# Both columns, so the planner prefers this small partial index over ix_events_user
-# when a query says ``user_id = ? AND resolved = 0`` (with one column it picks either).
-Index("ix_events_user_unresolved", events.c.user_id, events.c.resolved, sqlite_where=text("resolved = 0"))
+# A user's unresolved errors (``GET /v1/errors?user=``): only unresolved errors have an
+# entry. ``resolved`` is in the key so the planner prefers this index to ix_events_user
+# for ``user_id = ? AND resolved = 0`` (two columns matched, not one), and the fingerprint
+# so the groups' sub-query reads this index alone (covering), never the rows. Schema
+# version 4 added ``fingerprint``.
+user_unresolved_index = Index(
+    "ix_events_user_unresolved",
+    events.c.user_id,
+    events.c.resolved,
+    events.c.fingerprint,
+    sqlite_where=text("resolved = 0"),
+)
+# A session's events (the ``#`` filter, ``?session=``, its timeline). Partial: events
+# without a session pay nothing. Added by schema version 4.
+session_index = Index("ix_events_session", events.c.session_id, sqlite_where=text("session_id IS NOT NULL"))
 # Error-group triage: resolve/reopen touch a group's events; the stream shows them.
 Index("ix_events_fingerprint", events.c.fingerprint, sqlite_where=text("fingerprint IS NOT NULL"))
 # Retention picks its victims by age, whatever order the clock gave the ids (see
@@ -98,7 +123,23 @@ error_groups = Table(
     Column("resolve_note", Text, nullable=True),
     Column("regressed", Integer, nullable=False, server_default="0"),
 )
-Index("ix_error_groups_status_last_seen", error_groups.c.status, error_groups.c.last_seen)
+
+# The errors pane and ``GET /v1/errors`` page through the groups in four orders (store/
+# group_pages.py), with and without the status filter: one index per order and filter,
+# each ending in the fingerprint so a keyset page needs no sort. The table holds one row
+# per group and is written once per group per batch, not per event, so eight indexes
+# cost little. Schema version 5 added them (and the fingerprint to the first).
+_GROUP_ORDERS: dict[str, tuple[str, ...]] = {
+    "last_seen": ("last_seen", "last_event_id"),
+    "count": ("count",),
+    "first_seen": ("first_seen",),
+    "regressed": ("regressed", "last_seen", "last_event_id"),
+}
+group_order_indexes: list[Index] = []
+for _name, _columns in _GROUP_ORDERS.items():
+    _keys = [error_groups.c[column] for column in (*_columns, "fingerprint")]
+    group_order_indexes.append(Index(f"ix_error_groups_status_{_name}", error_groups.c.status, *_keys))
+    group_order_indexes.append(Index(f"ix_error_groups_{_name}", *_keys))
 
 INSERT_EVENTS_SQL = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMN_NAMES)}) "

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sidelog.events import Event
@@ -163,50 +163,79 @@ class StoreWriter:
 
     async def write_batch(self, events: list[Event]) -> BatchResult:
         """Insert ``events`` (skipping already-stored idempotency keys) and count errors
-        into their groups, in one transaction."""
+        into their groups, in one transaction.
+
+        Keys are checked by the unique index itself: the batch is inserted as it is,
+        and only when a key proves to be stored already (or repeated in the batch) is
+        the attempt undone and the batch written again without the known keys. A
+        first import, where no key is known, so costs no look-up per event; a batch
+        with a duplicate costs one undone insert more than looking its keys up first.
+        """
         await self.writable()
         conn = self.conn
         duplicates: list[Event] = []
         async with conn.begin():
-            if any(event.uid is not None for event in events):
-                events, duplicates = await self._drop_known_uids(events)
             # Under the write lock: whatever another process inserted is counted.
             top = (await conn.exec_driver_sql("SELECT max(id) FROM events")).scalar()
             first_id = max(self.last_id, int(top or 0)) + 1
-            next_id = first_id - 1
-            await link_feedback(conn, events, next_id)  # reports name their session's errors
-            rows = []
-            groups: dict[str, list[Any]] = {}
-            for event in events:
-                next_id += 1
-                rows.append(event_to_row(event, next_id))
-                if event.fingerprint is not None:
-                    group = groups.get(event.fingerprint)
-                    if group is None:
-                        groups[event.fingerprint] = [
-                            event.fingerprint,
-                            event.category,
-                            event.message,
-                            1,
-                            event.received_at,
-                            event.received_at,
-                            next_id,
-                        ]
-                    else:
-                        group[2] = event.message
-                        group[3] += 1
-                        group[5] = max(group[5], event.received_at)
-                        group[6] = next_id
-            if rows:
-                await _insert(conn, rows)
-            if groups:
-                await conn.exec_driver_sql(UPSERT_GROUP_SQL, [tuple(g) for g in groups.values()])
+            if any(event.uid is not None for event in events):
+                details = [event.details for event in events]
+                try:
+                    next_id = await self._write_rows(events, first_id)
+                except IntegrityError as exc:
+                    if "event_uid" not in str(exc.orig):
+                        raise
+                    # Undo the attempt: its rows are exactly those from first_id on.
+                    await conn.exec_driver_sql("DELETE FROM events WHERE id >= ?", (first_id,))
+                    for event, text in zip(events, details, strict=True):
+                        event.details = text  # feedback links are made again below
+                    events, duplicates = await self._drop_known_uids(events)
+                    next_id = await self._write_rows(events, first_id)
+            else:
+                next_id = await self._write_rows(events, first_id)
         for offset, event in enumerate(events):
             event.id = first_id + offset
         self.last_id = max(self.last_id, next_id)
         return BatchResult(events, duplicates)
 
+    async def _write_rows(self, events: list[Event], first_id: int) -> int:
+        """Insert ``events`` with ids from ``first_id`` and count errors into their
+        groups (after the insert: a failed insert leaves the groups untouched); the
+        last id used."""
+        conn = self.conn
+        next_id = first_id - 1
+        await link_feedback(conn, events, next_id)  # reports name their session's errors
+        rows = []
+        groups: dict[str, list[Any]] = {}
+        for event in events:
+            next_id += 1
+            rows.append(event_to_row(event, next_id))
+            if event.fingerprint is not None:
+                group = groups.get(event.fingerprint)
+                if group is None:
+                    groups[event.fingerprint] = [
+                        event.fingerprint,
+                        event.category,
+                        event.message,
+                        1,
+                        event.received_at,
+                        event.received_at,
+                        next_id,
+                    ]
+                else:
+                    group[2] = event.message
+                    group[3] += 1
+                    group[5] = max(group[5], event.received_at)
+                    group[6] = next_id
+        if rows:
+            await _insert(conn, rows)
+        if groups:
+            await conn.exec_driver_sql(UPSERT_GROUP_SQL, [tuple(g) for g in groups.values()])
+        return next_id
+
     async def _drop_known_uids(self, events: list[Event]) -> tuple[list[Event], list[Event]]:
+        """Split ``events`` into those to insert and those whose key is stored already
+        (or was seen earlier in the same batch)."""
         uids = list({event.uid for event in events if event.uid is not None})
         known: set[str] = set()
         for start in range(0, len(uids), 500):

@@ -45,6 +45,7 @@ from sidelog.tui.screens.main import MainScreen
 from sidelog.tui.screens.rejected import open_rejected
 from sidelog.tui.store_commands import store_commands
 from sidelog.tui.styles import stylesheet_path
+from sidelog.tui.timeline_actions import TimelineActions
 from sidelog.tui.widgets.errors import ErrorsPane
 from sidelog.tui.widgets.healthbar import HealthBar
 from sidelog.tui.widgets.sidebar import FilterSidebar
@@ -58,7 +59,7 @@ MEDIUM_COLUMNS = 100
 only the stream. Which pane shows at which tier is in ``styles/app.tcss``."""
 
 
-class SidelogApp(FilterActions):
+class SidelogApp(FilterActions, TimelineActions):
     """sidelog's terminal UI over one engine it starts, feeds from, and drains on quit."""
 
     TITLE = "sidelog"
@@ -243,7 +244,8 @@ class SidelogApp(FilterActions):
         if engine is None or engine.stored_total == self._counts_seen or self._covered:
             return
         self._counts_seen = engine.stored_total
-        self.query_one("#sidebar", FilterSidebar).show(engine.facet_counts(), self.flt)
+        for sidebar in self.query(FilterSidebar):  # none once the app has begun to close
+            sidebar.show(engine.facet_counts(), self.flt)
 
     @work(name="health", group="health", exclusive=True, exit_on_error=False)
     async def _refresh_health(self) -> None:
@@ -252,10 +254,10 @@ class SidelogApp(FilterActions):
         health = await self.engine.health()
         if self._quitting:
             return
-        bar = self.query_one("#health", HealthBar)
-        bar.status = ""
-        bar.lagged = self._subscription.lagged if self._subscription is not None else 0
-        bar.health = health
+        for bar in self.query(HealthBar):  # none once the app has begun to close
+            bar.status = ""
+            bar.lagged = self._subscription.lagged if self._subscription is not None else 0
+            bar.health = health
 
     # ---------------------------------------------------------------- filters
 

@@ -7,7 +7,9 @@ from textual.binding import Binding, BindingType
 from sidelog.events import LEVELS
 
 APP_BINDINGS: list[BindingType] = [
-    # Footer order: at 80 columns only the first few fit, and s/e bring back the collapsed panes.
+    # Footer order: at 80 columns only the first few fit, so Quit comes first, then help, and s/e
+    # bring back the collapsed panes.
+    Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit after saving every queued event"),
     Binding("question_mark", "help", "Help", id="app.help", tooltip="This list of keys"),
     Binding(
         "s", "toggle_sidebar", "Filters", id="app.sidebar", tooltip="Go to the filters pane; again hides it"
@@ -25,6 +27,14 @@ APP_BINDINGS: list[BindingType] = [
     ),
     Binding("c", "clear_filters", "Clear filters", id="app.clear", tooltip="Clear every filter"),
     Binding(
+        "v",
+        "timeline",
+        "Timeline",
+        show=False,
+        id="app.timeline",
+        tooltip="The event's session, user or trace in time order",
+    ),
+    Binding(
         "x",
         "show_rejected",
         "Rejected input",
@@ -36,7 +46,6 @@ APP_BINDINGS: list[BindingType] = [
         Binding(str(n), f"toggle_level('{level}')", f"Toggle {level}", show=False, id=f"app.level-{level}")
         for n, level in enumerate(LEVELS, 1)
     ),
-    Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit after saving every queued event"),
     Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit-ctrl-c"),
 ]
 """Keys that work everywhere on the main screen (panes add their own)."""

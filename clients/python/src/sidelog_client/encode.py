@@ -3,7 +3,9 @@
 The hot path (``EventLogger.event``) stores a plain tuple: building a dict, reading
 the clock twice or serialising would each cost more than the whole call may. The
 sender thread calls ``encode_line`` when it is about to send, so a burst logged
-while sidelog is down costs only the tuples. (Imported by the sender thread when it
+while sidelog is down costs only the tuples. The integrations go one step further
+and queue the raw values of a call (``rendered``): its message and details are
+built here too. (Imported by the sender thread when it
 starts, so importing the client does not pay for a JSON library: ``jsonlib.py``,
 orjson if installed, else the standard library's ``json`` writing the same JSON.)
 Encoding never raises: a value JSON cannot hold becomes its ``repr``, an object that
@@ -42,6 +44,9 @@ _LEVEL_SPELLINGS = {
 _NAMES: dict[str, str] = {}
 """Categories and sources already normalised (most apps use a handful)."""
 _NAMES_LIMIT = 4096
+_FIELDS = 14
+"""Length of an ordinary queued item (``outbox.py`` shows the layout); other lengths are deferred."""
+_NO_FIELDS = (None,) * 8
 
 
 def encode_line(item: tuple[Any, ...], uid: str, default_source: str) -> bytes:
@@ -50,6 +55,8 @@ def encode_line(item: tuple[Any, ...], uid: str, default_source: str) -> bytes:
     The common case (plain strings, a known level) takes the fast branches; anything
     unusual is normalised by the helpers below so the server never has to reject it.
     """
+    if len(item) != _FIELDS:
+        item = rendered(item)
     (
         _,
         when,
@@ -126,6 +133,20 @@ def encode_line(item: tuple[Any, ...], uid: str, default_source: str) -> bytes:
         obj["message"] = obj["message"][:4096]
         line = dumps(obj)
     return line
+
+
+def rendered(item: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A deferred item as an ordinary one: ``item[2](item)`` gives its message and details.
+
+    A hook queues ``(seq, time, render, category, level, *raw values)`` so that the
+    app's thread pays for neither a details dict nor a message; ``render`` builds them
+    here, on the sender thread. A ``render`` that fails leaves an event saying so.
+    """
+    try:
+        message, details = item[2](item)
+    except Exception as exc:
+        message, details = f"(event could not be rendered: {type(exc).__name__}: {safe_str(exc)})", None
+    return (item[0], item[1], message, item[3], item[4], details, *_NO_FIELDS)
 
 
 def _encode_hard_case(obj: dict[str, Any]) -> bytes:

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 # Layout of a queued item (a tuple, for speed; built by EventLogger):
 # (seq, time_s, message, category, level, details, user_id, session_id, url,
 #  show_to_user, user_message, source, extra, exception)
-# A flush marker is (seq, None, FlushTicket).
+# A flush marker is (seq, None, FlushTicket). An integration's deferred item is
+# (seq, time_s, render, category, level, *raw values): encode.rendered makes it ordinary.
 SEQ, TIME, LEVEL = 0, 1, 4
 _DRAIN_CHUNK = 20_000
 _REPORT_EVERY_S = 1.0

@@ -5,11 +5,11 @@ here; ``sidelog.js`` keeps a copy that a test compares): a parameter name that,
 lower-cased without ``-``/``_``, equals or ends with one of them is a secret, so
 ``api_key`` and ``refreshToken`` match while
 ``tokens_used`` and ``sessionId`` do not. The server redacts again on ingest; doing it
-here as well means the secret is not even in the client's buffer or on the wire.
-Used by the request middleware, the sender (the event ``url`` field) and every
-integration that logs a URL. Cheap when there is nothing to do: one regex scan for
-the words before anything is split. (Imported only by those, never by
-``import sidelog_client``.)
+here as well means the secret never goes on the wire. Used by the request middleware,
+the sender (the event ``url`` field) and every integration that logs a URL (for a
+fast, fine call, on the sender thread: the hook queues the URL as it is). Cheap
+when there is nothing to do: one regex scan for the words before anything is split.
+(Imported only by those, never by ``import sidelog_client``.)
 """
 
 from __future__ import annotations

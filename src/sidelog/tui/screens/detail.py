@@ -25,7 +25,9 @@ from textual.widgets import ContentSwitcher, Footer, Static
 
 from sidelog.events import Event
 from sidelog.stackframes import stack_text
+from sidelog.tui.repro import copy_bundle, is_error
 from sidelog.tui.screens import detail_parts as parts
+from sidelog.tui.screens.timeline import open_timeline
 from sidelog.tui.widgets.breadcrumbs import BreadcrumbView, breadcrumb_rows
 from sidelog.tui.widgets.line_view import LineView
 from sidelog.tui.widgets.stack_view import StackView
@@ -70,6 +72,8 @@ class EventDetailScreen(Screen[DetailResult]):
         Binding("w", "toggle_wrap", "Wrap", id="detail.wrap"),
         Binding("right_square_bracket", "next_tab", "Next tab", id="detail.next-tab"),
         Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False, id="detail.previous-tab"),
+        Binding("v", "timeline", "Timeline", id="detail.timeline"),
+        Binding("b", "copy_bundle", "Copy repro bundle", id="detail.bundle"),
     ]
 
     def __init__(self, event: Event) -> None:
@@ -165,6 +169,8 @@ class EventDetailScreen(Screen[DetailResult]):
             return self.event.trace_id is not None
         if action == "toggle_in_app":
             return bool(self._stack)
+        if action == "copy_bundle":
+            return is_error(self.event)
         return True
 
     def action_close(self) -> None:
@@ -191,6 +197,21 @@ class EventDetailScreen(Screen[DetailResult]):
         """Close and filter the stream to this event's trace (every path that carried its id)."""
         if self.event.trace_id is not None:
             self.dismiss({"trace": self.event.trace_id})
+
+    def action_timeline(self) -> None:
+        """This event's session (else user, else trace) in time order (tui/screens/timeline.py);
+        a filter asked for in there closes this view too and applies it."""
+
+        def filter_asked(result: object) -> None:
+            if isinstance(result, dict):
+                self.dismiss(result)
+
+        open_timeline(self.app, self.event, EventDetailScreen, filter_asked)
+
+    def action_copy_bundle(self) -> None:
+        """Copy this error's repro bundle as Markdown (tui/repro.py)."""
+        if is_error(self.event):
+            copy_bundle(self, event=self.event)
 
     def action_toggle_in_app(self) -> None:
         """Show the app's own frames only, or every frame again (and bring the stack up)."""

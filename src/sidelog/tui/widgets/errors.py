@@ -1,9 +1,16 @@
-"""The error groups pane: unresolved groups newest first, resolved and reopened by key.
+"""The error groups pane: every unresolved group, newest first, resolved and reopened by key.
 
 The pane owns its triage: ``r`` asks for an optional note and resolves through the
 engine's single writer, ``u`` reopens, ``t`` switches between unresolved and all
-groups, Enter posts ``GroupChosen`` so the app can show that group's events. A group
-resolved here stays listed (marked) until the view changes, so ``u`` undoes a slip.
+groups, ``o`` cycles the order (last seen, count, first seen, regressed), Enter posts
+``GroupChosen`` so the app can show that group's events. A group resolved here stays
+listed (marked) until the view changes, so ``u`` undoes a slip.
+
+Groups are read a page at a time into a window of at most 300 rows (tui/widgets/
+errors_rows.py): the first page when errors arrive, the next or previous one when the
+cursor nears an end of the window, the last one on ``end``, so the pane costs the same
+over 10,000 groups as over 300. Each row names the exception type of the group's
+newest event, read for the rows of each page only.
 """
 
 from __future__ import annotations
@@ -21,23 +28,36 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
 from sidelog.engine import Engine
 from sidelog.events import now_ms
+from sidelog.store.group_pages import DEFAULT_SORT, SORTS, GroupQuery
 from sidelog.store.models import ErrorGroup
 from sidelog.textsafe import clip, safe_text
 from sidelog.tui import humanize
 from sidelog.tui.commands import PaletteCommand
+from sidelog.tui.repro import copy_bundle
 from sidelog.tui.screens.prompt import PromptScreen
+from sidelog.tui.widgets.errors_bulk import BulkTriage
+from sidelog.tui.widgets.errors_rows import LoadedGroups, PageReader, order, pane_title, prompt
 
 GROUP_LIMIT = 100
-"""Most groups listed at once (the newest by activity)."""
+"""Groups read per page (the first page is read again whenever errors arrive)."""
+MORE_AHEAD = 40
+"""Read the next page once the cursor is this close to the end of the list."""
+_PALETTE = (
+    ("resolve", "r", "Resolve the highlighted error group"),
+    ("reopen", "u", "Reopen the highlighted error group"),
+    ("toggle_view", "t", "Show resolved error groups too"),
+    ("cycle_sort", "o", "Sort error groups by last seen, count, first seen or regressed"),
+    ("copy_bundle", "b", "Copy the highlighted error group's repro bundle"),
+    ("resolve_all", "R", "Resolve every unresolved error group…"),
+    ("undo_bulk", "U", "Undo the bulk resolve (reopen those groups)"),
+)
+"""``(action, key, title)`` of the palette commands, offered where ``check_action`` allows."""
 
-_MAX_MESSAGE_CHARS = 400  # enough for two wrapped lines at any sane pane width
 
-
-class ErrorsPane(OptionList):
+class ErrorsPane(BulkTriage):
     """Error groups with count, last seen and regressed mark; triage keys act on the cursor."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -45,10 +65,16 @@ class ErrorsPane(OptionList):
         Binding("u", "reopen", "Reopen", id="errors.reopen"),
         Binding("t", "toggle_view", "Resolved too", id="errors.toggle-view"),
         Binding("enter", "select", "Show events", id="errors.show-events"),
+        Binding("b", "copy_bundle", "Copy repro bundle", id="errors.bundle"),
+        Binding("o", "cycle_sort", "Sort", id="errors.sort"),
+        Binding("R", "resolve_all", "Resolve all", show=False, id="errors.resolve-all"),
+        Binding("U", "undo_bulk", "Undo resolve all", show=False, id="errors.undo-bulk"),
     ]
 
     show_all: reactive[bool] = reactive(False)
     """List resolved groups too (``t``); otherwise only unresolved ones."""
+    sort: reactive[str] = reactive(DEFAULT_SORT)
+    """The order of the rows (``o``): a key of ``SORTS`` in store/group_pages.py."""
 
     @dataclass
     class GroupChosen(Message):
@@ -78,13 +104,15 @@ class ErrorsPane(OptionList):
         self._ages_every = ages_every
         self._engine: Engine | None = None
         self._groups: list[ErrorGroup] = []
+        self._loaded = LoadedGroups(DEFAULT_SORT)
+        self._pages: PageReader | None = None
         self._kept: dict[str, ErrorGroup] = {}
         self._reload_pending = False
         self._last_reload = 0.0
         self._binding_state: tuple[bool, ...] = ()
         self._rebuilding = False
         self._unresolved_total = 0
-        self._built: LRUCache[tuple[ErrorGroup, int, str, str], Option] = LRUCache(4 * GROUP_LIMIT)
+        self._built: LRUCache[tuple[ErrorGroup, int, str, str, str], Option] = LRUCache(20_000)
         """Rows already built: a row rebuilt only when its group, width or shown age changes."""
 
     # ------------------------------------------------------------------ data
@@ -92,6 +120,7 @@ class ErrorsPane(OptionList):
     def attach(self, engine: Engine) -> None:
         """Start showing ``engine``'s groups (called once the engine runs)."""
         self._engine = engine
+        self._pages = PageReader(engine)
         self.reload()
 
     def errors_arrived(self) -> None:
@@ -106,21 +135,66 @@ class ErrorsPane(OptionList):
         """Fetch the groups for the current view and show them."""
         self._reload_pending = False
         self._last_reload = time.monotonic()
-        if self._engine is None:
+        if self._engine is None or self._pages is None:
             return
+        sort = self.sort
         status = None if self.show_all else "unresolved"
-        groups = await self._engine.groups(status=status, limit=GROUP_LIMIT)
-        if len(groups) >= GROUP_LIMIT:  # the title counts them all, not just the listed ones
+        page, more = await self._pages.page(status=status, sort=sort, limit=GROUP_LIMIT)
+        if more:  # the title counts them all, not just the listed ones
             self._unresolved_total = await self._engine.reader.unresolved_count()
         else:
             self._unresolved_total = 0
+        if self._loaded.sort != sort:
+            self._loaded = LoadedGroups(sort)
+        self._loaded.first_page(page, more)  # unless the window is further down
+        self.show_groups(self._listed())
+
+    def _listed(self) -> list[ErrorGroup]:
+        """The groups read so far, plus those resolved here (kept until the view changes)."""
+        groups = list(self._loaded.groups)
         if not self.show_all:
             listed = {group.fingerprint for group in groups}
             for fingerprint in listed & self._kept.keys():
                 del self._kept[fingerprint]  # regressed or reopened: it is live again
             groups.extend(self._kept.values())
-        groups.sort(key=_activity, reverse=True)
-        self.show_groups(groups)
+            groups.sort(key=lambda group: order(group, self.sort), reverse=True)
+        return groups
+
+    @work(name="errors-more", group="errors-more", exclusive=True, exit_on_error=False)
+    async def load_more(self, where: str = "after") -> None:
+        """Move the window: the page ``after`` or ``before`` it, or the ``last`` page."""
+        loaded = self._loaded
+        cursor = loaded.prev if where == "before" else loaded.next
+        if self._pages is None or (cursor is None and where != "last"):
+            return
+        status = None if self.show_all else "unresolved"
+        query: GroupQuery = {"status": status, "sort": loaded.sort, "backwards": where == "last"}
+        query["after" if where == "after" else "before"] = cursor if where != "last" else None
+        page, more = await self._pages.page(limit=GROUP_LIMIT, **query)
+        if loaded is not self._loaded or cursor != (loaded.prev if where == "before" else loaded.next):
+            return  # the view changed or a reload moved on meanwhile: the next move reads again
+        {"after": loaded.later_page, "before": loaded.earlier_page, "last": loaded.last_page}[where](
+            page, more
+        )
+        self.show_groups(self._listed())
+        if where == "last" and self._groups:
+            self.highlighted = len(self._groups) - 1
+
+    def action_last(self) -> None:
+        """``end``: the last group of all (its page read backwards), not the window's last."""
+        if self._loaded.next is not None:
+            self.load_more("last")
+        else:
+            super().action_last()
+
+    def action_first(self) -> None:
+        """``home``: the first group of all, the window back at the top."""
+        if self._loaded.prev is not None:
+            self._loaded = LoadedGroups(self.sort)
+            self.highlighted = None
+            self.reload()
+        else:
+            super().action_first()
 
     def show_groups(self, groups: list[ErrorGroup]) -> None:
         """Replace the listed groups; the cursor stays on its group, or on the newest if it was there.
@@ -130,29 +204,27 @@ class ErrorsPane(OptionList):
         row the user cannot see.
         """
         current = self.highlighted_group
-        following = self.highlighted in (None, 0)
+        following = self.highlighted in (None, 0) and self._loaded.prev is None
         self._groups = list(groups)
         options = [self._option(group) for group in self._groups]
         if options != list(self.options):  # under a flood most reloads change nothing visible
             scroll_y = self.scroll_y
-            self._rebuilding = True  # the cursor passes through None: not a change worth a footer
+            # The cursor passes through None: not a change worth a footer or a page read.
+            self._rebuilding = True
             try:
                 self.set_options(options)
+                self.scroll_to(y=scroll_y, animate=False, immediate=True)
+                listed = {g.fingerprint for g in self._groups}
+                if not following and current is not None and current.fingerprint in listed:
+                    self.highlighted = self.get_option_index(current.fingerprint)
+                elif self._groups:
+                    self.highlighted = 0
             finally:
                 self._rebuilding = False
-            self.scroll_to(y=scroll_y, animate=False, immediate=True)
-            listed = {g.fingerprint for g in self._groups}
-            if not following and current is not None and current.fingerprint in listed:
-                self.highlighted = self.get_option_index(current.fingerprint)
-            elif self._groups:
-                self.highlighted = 0
         listed_open = sum(1 for group in self._groups if group.status == "unresolved")
         unresolved = max(listed_open, self._unresolved_total)
-        shown = f" (newest {listed_open})" if unresolved > listed_open else ""
-        label = "Errors" if self.show_all else "Unresolved errors"
-        self.border_title = (
-            f"{label} · {unresolved} open{shown}" if self.show_all else f"{label} · {unresolved}{shown}"
-        )
+        at_top = self._loaded.prev is None
+        self.border_title = pane_title(self.show_all, self.sort, unresolved, listed_open, at_top)
         self.set_class(unresolved == 0, "-clear")
         self._sync_bindings()
 
@@ -177,35 +249,13 @@ class ErrorsPane(OptionList):
         resolved = (
             humanize.age(group.resolved_at or now, now, coarse=True) if group.status == "resolved" else ""
         )
-        key = (group, width, seen, resolved)
+        kind = self._pages.kind(group) if self._pages is not None else ""
+        key = (group, width, seen, resolved, kind)
         option = self._built.get(key)
         if option is None:
-            option = Option(self._prompt(group, width, seen, resolved), id=group.fingerprint)
+            option = Option(prompt(group, width, seen, resolved, kind), id=group.fingerprint)
             self._built[key] = option
         return option
-
-    def _prompt(self, group: ErrorGroup, width: int, seen: str, resolved: str) -> Content:
-        if group.status == "resolved":
-            state: tuple[str, str] = (f"✓ resolved {resolved}", "$text-success")
-        elif group.regressed:
-            state = ("↻ regressed", "bold $text-warning")
-        else:
-            state = ("", "")
-        room = max(8, 2 * width - len(group.category) - 3)
-        message = safe_text(clip(group.message, _MAX_MESSAGE_CHARS))
-        if len(message) > room:
-            message = message[: room - 1] + "…"
-        style = "$text-muted" if group.status == "resolved" else ""
-        return Content.assemble(
-            (f"×{humanize.count(group.count)}", "bold $text-error" if group.status != "resolved" else style),
-            ("  " + seen, "$text-muted"),
-            "  ",
-            state,
-            "\n",
-            (safe_text(group.category), "$text-accent"),
-            ": ",
-            (message, style),
-        )
 
     def rerender(self) -> None:
         """Rebuild the rows (ages are relative, so they go stale)."""
@@ -221,10 +271,23 @@ class ErrorsPane(OptionList):
         self.rerender()
 
     def watch_show_all(self) -> None:
-        """Switching views forgets groups kept after a resolve."""
+        """Switching views forgets groups kept after a resolve and the pages read."""
         self._kept.clear()
+        self._loaded = LoadedGroups(self.sort)
         if self._engine is not None:
             self.reload()
+
+    def watch_sort(self) -> None:
+        """A new order starts again from its first page, the cursor on the top row."""
+        self._loaded = LoadedGroups(self.sort)
+        self.highlighted = None
+        if self._engine is not None:
+            self.reload()
+
+    def action_cycle_sort(self) -> None:
+        """Order by the next key: last seen, count, first seen, regressed."""
+        names = list(SORTS)
+        self.sort = names[(names.index(self.sort) + 1) % len(names)]
 
     # --------------------------------------------------------------- actions
 
@@ -235,14 +298,21 @@ class ErrorsPane(OptionList):
             return group is not None and group.status == "unresolved"
         if action == "reopen":
             return group is not None and group.status == "resolved"
-        if action == "select":
+        if action in ("select", "copy_bundle"):
             return group is not None
-        return True
+        return self.bulk_allowed(action)
 
     def watch_highlighted(self, highlighted: int | None) -> None:
-        """The cursor moved: the resolve/reopen keys may have changed availability."""
+        """The cursor moved: the resolve/reopen keys may have changed availability, and
+        near the end of the list the next page is read."""
         super().watch_highlighted(highlighted)
         self._sync_bindings()
+        if highlighted is None or self._rebuilding:
+            return
+        if highlighted >= len(self._groups) - MORE_AHEAD and self._loaded.next is not None:
+            self.load_more("after")
+        elif highlighted < MORE_AHEAD and self._loaded.prev is not None:
+            self.load_more("before")
 
     def _sync_bindings(self) -> None:
         """Refresh the footer only when a key's availability changed (a refresh recomposes it)."""
@@ -282,24 +352,19 @@ class ErrorsPane(OptionList):
         if group is not None and group.status == "resolved":
             self._triage(group.fingerprint, resolve=False, note=None)
 
+    def action_copy_bundle(self) -> None:
+        """Copy the repro bundle of the highlighted group's newest event (tui/repro.py)."""
+        group = self.highlighted_group
+        if group is not None:
+            copy_bundle(self, fingerprint=group.fingerprint)
+
     def palette_commands(self) -> list[PaletteCommand]:
         """What the command palette offers for the pane (triage only where it applies)."""
-        in_pane = "key: {} in the errors pane"
-        commands = []
-        if self.check_action("resolve", ()):
-            commands.append(
-                PaletteCommand(
-                    "Resolve the highlighted error group", in_pane.format("r"), self.action_resolve
-                )
-            )
-        if self.check_action("reopen", ()):
-            commands.append(
-                PaletteCommand("Reopen the highlighted error group", in_pane.format("u"), self.action_reopen)
-            )
-        commands.append(
-            PaletteCommand("Show resolved error groups too", in_pane.format("t"), self.action_toggle_view)
-        )
-        return commands
+        return [
+            PaletteCommand(title, f"key: {key} in the errors pane", getattr(self, f"action_{action}"))
+            for action, key, title in _PALETTE
+            if self.check_action(action, ())
+        ]
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a group: ask the app to show its events."""
@@ -307,12 +372,6 @@ class ErrorsPane(OptionList):
         group = self.highlighted_group
         if group is not None:
             self.post_message(self.GroupChosen(group))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed query or triage is shown, not swallowed."""
-        if event.state == WorkerState.ERROR and event.worker.group.startswith("errors"):
-            error = event.worker.error
-            self.notify(f"Error groups: {type(error).__name__}: {error}", severity="error", markup=False)
 
     @work(name="errors-triage", group="errors-triage", exit_on_error=False)
     async def _triage(self, fingerprint: str, *, resolve: bool, note: str | None) -> None:
@@ -332,11 +391,7 @@ class ErrorsPane(OptionList):
             if self._unresolved_total:
                 self._unresolved_total += -1 if resolve else 1
             # In place, so the cursor stays where the user is looking.
+            self._loaded.replace(updated)
             self.show_groups([updated if g.fingerprint == fingerprint else g for g in self._groups])
             self.post_message(self.GroupTriaged(updated))
         self.reload()  # exclusive: also cancels a reload that read the state before this change
-
-
-def _activity(group: ErrorGroup) -> tuple[int, int]:
-    """Newest activity first, ties broken by the newest event (a stable, total order)."""
-    return (group.last_seen, group.last_event_id or 0)

@@ -29,6 +29,7 @@ REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id")
 """Response headers whose value is kept on warn and error events (to find the call in server logs)."""
 
 _clock = time.perf_counter
+_wall = time.time
 
 
 class Instrumentation:
@@ -96,12 +97,19 @@ class HttpCalls:
     Category ``http`` (the request middleware's incoming requests are ``api``). A call
     slower than ``slow_ms`` is a ``warn``, a 5xx or a failed call an ``error``; those
     two also keep the response's request-id header, if any. Other calls are logged at
-    ``level`` (``info``), or not at all when it is ``None``: a hook compares the call's
-    elapsed time with ``quiet_s`` first, so that such a call costs a clock read and two
-    comparisons (no URL taken apart, no event built).
+    ``level`` (``info``), or not at all when it is ``None``.
+
+    A fast, fine call is the hot path, and ``fast`` says what a hook does with it:
+    ``QUIET`` (``level=None``, or a level the logger drops): nothing, so it costs a
+    clock read and two comparisons; ``DIRECT``: queue the raw values (``queue_fast``'s
+    tuple, read by ``render_http`` on the sender thread), so the app's thread builds
+    no dict, no message and redacts nothing; ``VIA_EVENT``: the logger is a subclass
+    with its own ``event``, which then gets every call as before (``record``).
+    Slow, 5xx and failed calls always go through ``record``: they are rare, and their
+    request-id header is read while the response is at hand.
     """
 
-    __slots__ = ("logger", "event", "slow_ms", "slow_s", "quiet_s", "category", "level", "state")
+    __slots__ = ("logger", "event", "slow_ms", "slow_s", "quiet_s", "category", "level", "state", "fast")
 
     def __init__(
         self,
@@ -121,6 +129,8 @@ class HttpCalls:
         self.category = category
         self.level = level
         self.state = state
+        self.fast = fast_mode(self.logger, level)
+        """What a fast, fine call becomes: ``QUIET``, ``DIRECT`` or ``VIA_EVENT``."""
 
     def record(
         self,
@@ -144,23 +154,44 @@ class HttpCalls:
             level = self.level
             if level is None:
                 return
-            # The common case: fast and fine. One dict, one f-string, one enqueue.
-            duration_ms = int(elapsed * 100_000 + 0.5) / 100  # ms, 2 decimals (round() is slower)
-            details = {
-                "method": method,
-                "host": host,
-                "path": path,
-                "status": status,
-                "duration_ms": duration_ms,
-            }
-            if query:
-                details["query"] = redact_query(query)
-            self.event(
-                f"{method} {host}{path} {status}", category=self.category, level=level, details=details
-            )
+            message, details = http_event(method, host, path, query, status, elapsed)
+            self.event(message, category=self.category, level=level, details=details)
             state.logged += 1
             return
         self._record_notable(method, host, path, query, elapsed, status, error, headers)
+
+    def queue_fast(
+        self,
+        target: Callable[[Any], tuple[str, str, str]],
+        method: Any,
+        url: Any,
+        status: int,
+        elapsed: float,
+    ) -> None:
+        """``DIRECT``: queue a fast, fine call as raw values; ``render_http`` makes the event on the sender.
+
+        ``target(url)`` (run there too) gives host, path and query. The hooks inline
+        this for their own hot path; it is here for the others and for reading.
+        """
+        log = self.logger
+        if log._on and self.state.active:
+            log._append(
+                (
+                    log._next(),
+                    _wall(),
+                    render_http,
+                    self.category,
+                    self.level,
+                    target,
+                    method,
+                    url,
+                    status,
+                    elapsed,
+                )
+            )
+            self.state.logged += 1
+            if log._immediate:
+                log._wake()
 
     def _record_notable(
         self,
@@ -203,6 +234,56 @@ class HttpCalls:
                     details["request_id"] = request_id
         self.event(message, category=self.category, level=level, details=details)
         self.state.logged += 1
+
+
+QUIET, DIRECT, VIA_EVENT = 0, 1, 2
+"""What a hook does with a call that is logged at the integration's ordinary level."""
+
+
+def fast_mode(logger: EventLogger, level: str | None) -> int:
+    """``QUIET``, ``DIRECT`` or ``VIA_EVENT`` for calls logged at ``level`` (see ``HttpCalls``).
+
+    ``DIRECT`` needs the ``EventLogger``'s own ``event`` (a subclass overriding it
+    gets every call through it) and a level the logger keeps (a dropped level is
+    ``QUIET``: the event would be thrown away anyway).
+    """
+    if level is None:
+        return QUIET
+    from sidelog_client.logger import EventLogger
+
+    if type(logger).event is not EventLogger.event:
+        return VIA_EVENT
+    try:
+        return QUIET if level in logger._blocked else DIRECT
+    except TypeError:  # an unhashable level: let event() deal with it
+        return VIA_EVENT
+
+
+def http_event(
+    method: str, host: str, path: str, query: str, status: int, elapsed: float
+) -> tuple[str, dict[str, Any]]:
+    """Message and details of a fast, fine call (the common case: one dict, one f-string)."""
+    details: dict[str, Any] = {
+        "method": method,
+        "host": host,
+        "path": path,
+        "status": status,
+        "duration_ms": int(elapsed * 100_000 + 0.5) / 100,  # ms, 2 decimals (round() is slower)
+    }
+    if query:
+        details["query"] = redact_query(query)
+    return f"{method} {host}{path} {status}", details
+
+
+def render_http(item: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+    """On the sender thread: message and details of a call a hook queued as raw values.
+
+    ``item`` is ``(seq, time, render_http, category, level, target, method, url, status,
+    elapsed)``; ``target(url)`` takes the URL apart as its library spells it.
+    """
+    _, _, _, _, _, target, method, url, status, elapsed = item
+    host, path, query = target(url)
+    return http_event(method if type(method) is str else safe_str(method), host, path, query, status, elapsed)
 
 
 def first_header(headers: Any) -> str | None:

@@ -23,7 +23,16 @@ has no client middleware. aiohttp is imported only when one of these functions i
 
 from __future__ import annotations
 
-from sidelog_client.integrations import HttpCalls, Instrumentation, _clock, library
+from sidelog_client.integrations import (
+    DIRECT,
+    QUIET,
+    HttpCalls,
+    Instrumentation,
+    _clock,
+    _wall,
+    library,
+    render_http,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,7 +55,8 @@ def middleware(
     library("aiohttp")
     state = Instrumentation("aiohttp")
     calls = HttpCalls(logger, slow_ms, category, state, level)
-    record = calls.record
+    record, log = calls.record, calls.logger
+    fast, slow_s, category, level = calls.fast, calls.slow_s, calls.category, calls.level
 
     async def sidelog_middleware(request: Any, handler: Any) -> Any:
         started = _clock()
@@ -58,13 +68,32 @@ def middleware(
         try:
             elapsed = _clock() - started
             status = response.status
-            if elapsed >= calls.quiet_s or status >= 500:
-                url = request.url
-                port = url.explicit_port
-                host = url.host if port is None else f"{url.host}:{port}"
-                record(
-                    request.method, host, url.path, url.query_string, elapsed, status, None, response.headers
-                )
+            if elapsed < slow_s and status < 500:
+                # The hot path: a fast, fine call is queued as raw values (``HttpCalls``).
+                if fast is DIRECT:
+                    if log._on and state.active:
+                        log._append(
+                            (
+                                log._next(),
+                                _wall(),
+                                render_http,
+                                category,
+                                level,
+                                _yarl_target,
+                                request.method,
+                                request.url,
+                                status,
+                                elapsed,
+                            )
+                        )
+                        state.logged += 1
+                        if log._immediate:
+                            log._wake()
+                    return response
+                if fast is QUIET:
+                    return response
+            host, path, query = _yarl_target(request.url)
+            record(request.method, host, path, query, elapsed, status, None, response.headers)
         except Exception as exc:
             state.failed(exc)
         return response
@@ -150,13 +179,23 @@ def _log(
     headers: Any,
 ) -> None:
     try:
-        if error is None and elapsed < calls.quiet_s and status is not None and status < 500:
-            return
-        port = getattr(url, "explicit_port", url.port)  # yarl < 1.9 has no explicit_port
-        host = url.host if port is None else f"{url.host}:{port}"
-        calls.record(method, host, url.path, url.query_string, elapsed, status, error, headers)
+        if error is None and status is not None and status < 500 and elapsed < calls.slow_s:
+            fast = calls.fast
+            if fast is DIRECT:
+                calls.queue_fast(_yarl_target, method, url, status, elapsed)
+                return
+            if fast is QUIET:
+                return
+        host, path, query = _yarl_target(url)
+        calls.record(method, host, path, query, elapsed, status, error, headers)
     except Exception as exc:
         calls.state.failed(exc)
+
+
+def _yarl_target(url: Any) -> tuple[str, str, str]:
+    """``(host[:port], path, query)`` of a ``yarl.URL`` (the port only when the URL names it)."""
+    port = getattr(url, "explicit_port", url.port)  # yarl < 1.9 has no explicit_port
+    return (url.host if port is None else f"{url.host}:{port}"), url.path, url.query_string
 
 
 def _log_traced(

@@ -17,7 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sidelog_client.integrations import HttpCalls, Instrumentation, _clock, library
+from sidelog_client.integrations import (
+    DIRECT,
+    QUIET,
+    HttpCalls,
+    Instrumentation,
+    _clock,
+    _wall,
+    library,
+    render_http,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,12 +77,13 @@ def instrument(
 def _hooks(calls: HttpCalls) -> tuple[Callable[[Any], None], Callable[[Any, BaseException], None]]:
     """The response hook, and what ``send`` calls when the call raised.
 
-    The response hook is the hot path (every call): it does its work itself, with no
-    further call but ``record``, and a call that is not to be logged (``level=None``,
-    fast and fine) leaves before the URL is looked at.
+    The response hook is the hot path (every call): a fast, fine call is queued as
+    raw values (method, the ``httpx.URL``, status, duration; ``HttpCalls``), taken
+    apart and redacted on the sender thread, or not at all with ``level=None``;
+    everything it needs is bound here, once.
     """
-    state = calls.state
-    record = calls.record
+    state, record, log = calls.state, calls.record, calls.logger
+    fast, slow_s, category, level = calls.fast, calls.slow_s, calls.category, calls.level
 
     def on_response(response: Any) -> None:
         try:
@@ -87,27 +97,31 @@ def _hooks(calls: HttpCalls) -> tuple[Callable[[Any], None], Callable[[Any, Base
             extensions[_LOGGED] = request
             status = response.status_code
             elapsed = now - started
-            if elapsed < calls.quiet_s and status < 500:
-                return
-            url = request.url
-            parts = getattr(url, "_uri_reference", None)  # see _target
-            if parts is not None:
-                host, port = parts.host, parts.port
-                if port is not None:
-                    host = f"{host}:{port}"
-                record(
-                    request.method,
-                    host,
-                    parts.path or "/",
-                    parts.query or "",
-                    elapsed,
-                    status,
-                    None,
-                    response.headers,
-                )
-            else:
-                host, path, query = _target(url)
-                record(request.method, host, path, query, elapsed, status, None, response.headers)
+            if elapsed < slow_s and status < 500:
+                if fast is DIRECT:
+                    if log._on and state.active:
+                        log._append(
+                            (
+                                log._next(),
+                                _wall(),
+                                render_http,
+                                category,
+                                level,
+                                _target,
+                                request.method,
+                                request.url,
+                                status,
+                                elapsed,
+                            )
+                        )
+                        state.logged += 1
+                        if log._immediate:
+                            log._wake()
+                    return
+                if fast is QUIET:
+                    return
+            host, path, query = _target(request.url)
+            record(request.method, host, path, query, elapsed, status, None, response.headers)
         except Exception as exc:
             state.failed(exc)
 
@@ -203,7 +217,13 @@ def _sync_send(
         def send_named(
             request: Any, *, stream: Any = no_stream, auth: Any = no_auth, follow_redirects: Any = no_follow
         ) -> Any:
-            _stamp(request)
+            try:  # _stamp, inline: this runs on every call
+                extensions = request.extensions
+                extensions[_STARTED] = _clock()
+                if _LOGGED in extensions:
+                    del extensions[_LOGGED]
+            except Exception:  # not an httpx.Request: httpx will say so itself
+                pass
             try:
                 return original_send(request, stream=stream, auth=auth, follow_redirects=follow_redirects)
             except Exception as exc:
@@ -240,7 +260,13 @@ def _async_wrappers(
         async def send_named(
             request: Any, *, stream: Any = no_stream, auth: Any = no_auth, follow_redirects: Any = no_follow
         ) -> Any:
-            _stamp(request)
+            try:  # _stamp, inline: this runs on every call
+                extensions = request.extensions
+                extensions[_STARTED] = _clock()
+                if _LOGGED in extensions:
+                    del extensions[_LOGGED]
+            except Exception:  # not an httpx.Request: httpx will say so itself
+                pass
             try:
                 return await original_send(
                     request, stream=stream, auth=auth, follow_redirects=follow_redirects

@@ -26,7 +26,16 @@ from __future__ import annotations
 import re
 
 from sidelog_client.capture import safe_str
-from sidelog_client.integrations import Instrumentation, _clock, library, resolve
+from sidelog_client.integrations import (
+    DIRECT,
+    QUIET,
+    Instrumentation,
+    _clock,
+    _wall,
+    fast_mode,
+    library,
+    resolve,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,19 +115,75 @@ def instrument(
     system = getattr(dialect, "name", None)
     statements = _Statements(log, state, slow_ms, level, max_statement_chars, category, system)
     record = statements.record
+    fast, slow_s = fast_mode(log, level), slow_ms / 1000
+    many = statements.many
     # The dialect's own methods, looked up once: the listeners below run the statement with them.
     do_execute = dialect.do_execute
     do_executemany = dialect.do_executemany
     do_execute_no_params = dialect.do_execute_no_params
+
+    def done(statement: Any, elapsed: float, executemany: Any, rowcount: Any) -> None:
+        """A statement that ran: the hot path, inline for the usual fast one (see ``_Statements``)."""
+        if elapsed < slow_s and type(statement) is str:
+            if fast is DIRECT:
+                if log._on and state.active:
+                    log._append(
+                        (
+                            log._next(),
+                            _wall(),
+                            render_statement,
+                            category,
+                            level,
+                            statements,
+                            statement,
+                            elapsed,
+                            executemany,
+                            rowcount,
+                        )
+                    )
+                    state.logged += 1
+                    if log._immediate:
+                        log._wake()
+                return
+            if fast is QUIET:
+                return
+        record(statement, elapsed, executemany, rowcount, None)
 
     def on_execute(cursor: Any, statement: Any, parameters: Any, context: Any) -> bool:
         started = _clock()
         try:
             do_execute(cursor, statement, parameters, context)
         except BaseException as exc:
-            record(statement, started, getattr(context, "executemany", False), -1, exc)
+            record(statement, _clock() - started, getattr(context, "executemany", False), -1, exc)
             raise
-        record(statement, started, getattr(context, "executemany", False), cursor.rowcount, None)
+        elapsed = _clock() - started
+        try:
+            if elapsed < slow_s:
+                if fast is QUIET:
+                    return True  # the usual production setting: a fast statement costs two clock reads
+                if fast is DIRECT and type(statement) is str:  # ``done``, inline: the common statement
+                    if log._on and state.active:
+                        log._append(
+                            (
+                                log._next(),
+                                _wall(),
+                                render_statement,
+                                category,
+                                level,
+                                statements,
+                                statement,
+                                elapsed,
+                                getattr(context, "execute_style" if many else "executemany", False),
+                                cursor.rowcount,
+                            )
+                        )
+                        state.logged += 1
+                        if log._immediate:
+                            log._wake()
+                    return True
+            done(statement, elapsed, getattr(context, "executemany", False), cursor.rowcount)
+        except Exception as exc:
+            state.failed(exc)
         return True
 
     def on_executemany(cursor: Any, statement: Any, parameters: Any, context: Any) -> bool:
@@ -126,9 +191,13 @@ def instrument(
         try:
             do_executemany(cursor, statement, parameters, context)
         except BaseException as exc:
-            record(statement, started, True, -1, exc)
+            record(statement, _clock() - started, True, -1, exc)
             raise
-        record(statement, started, True, cursor.rowcount, None)
+        elapsed = _clock() - started
+        try:
+            done(statement, elapsed, True, cursor.rowcount)
+        except Exception as exc:
+            state.failed(exc)
         return True
 
     def on_execute_no_params(cursor: Any, statement: Any, context: Any) -> bool:
@@ -136,9 +205,13 @@ def instrument(
         try:
             do_execute_no_params(cursor, statement, context)
         except BaseException as exc:
-            record(statement, started, False, -1, exc)
+            record(statement, _clock() - started, False, -1, exc)
             raise
-        record(statement, started, False, cursor.rowcount, None)
+        elapsed = _clock() - started
+        try:
+            done(statement, elapsed, False, cursor.rowcount)
+        except Exception as exc:
+            state.failed(exc)
         return True
 
     listeners = (
@@ -159,9 +232,15 @@ def instrument(
 
 
 class _Statements:
-    """Turns one finished or failed statement into one event (or none: fast ones with ``level=None``)."""
+    """Turns one finished or failed statement into one event (or none: fast ones with ``level=None``).
 
-    __slots__ = ("event", "state", "slow_ms", "level", "max_chars", "category", "system")
+    The usual fast statement does not come here: the listener queues its raw values
+    (statement, duration, row count) and ``render_statement`` makes the event on the
+    sender thread. ``record`` takes the slow and failed ones, and every statement
+    when the logger is a subclass with its own ``event``.
+    """
+
+    __slots__ = ("event", "state", "slow_ms", "level", "max_chars", "category", "system", "many")
 
     def __init__(
         self,
@@ -180,33 +259,22 @@ class _Statements:
         self.max_chars = max_chars
         self.category = category
         self.system = system
+        self.many = _many_styles()
+        """SQLAlchemy 2's ``ExecuteStyle`` values of an executemany: the fast path reads the
+        context's plain ``execute_style`` attribute, as its ``executemany`` property costs
+        more than all the rest of queueing the statement. Empty for SQLAlchemy 1.4."""
 
-    def record(self, statement: Any, started: float, executemany: Any, rowcount: Any, error: Any) -> None:
+    def record(self, statement: Any, elapsed: float, executemany: Any, rowcount: Any, error: Any) -> None:
         """Log it; never raises (a failure is counted in ``state.failures``)."""
-        elapsed = _clock() - started
         state = self.state
         try:
             if not state.active:
                 return
-            duration_ms = int(elapsed * 100_000 + 0.5) / 100  # ms, 2 decimals
-            slow = duration_ms >= self.slow_ms
+            slow = elapsed * 1000 >= self.slow_ms
             if error is None and not slow and self.level is None:
-                return  # the usual production setting: a fast statement costs two clock reads
+                return
             text = statement if type(statement) is str else safe_str(statement)
-            kind, table = statement_shape(text)
-            details: dict[str, Any] = {
-                "kind": kind,
-                "table": table,
-                "duration_ms": duration_ms,
-                "statement": text if len(text) <= self.max_chars else cut(text, self.max_chars),
-            }
-            if self.system:
-                details["system"] = self.system
-            if executemany:
-                details["executemany"] = True
-            if type(rowcount) is int and rowcount >= 0:
-                details["rowcount"] = rowcount
-            subject = f"{kind} {table}" if table else kind
+            subject, details = self.describe(text, elapsed, executemany, rowcount)
             if error is not None:
                 first_line = (safe_str(error).strip().splitlines() or [""])[0]
                 details["error"] = {"type": type(error).__name__, "message": first_line[:1000]}
@@ -214,10 +282,52 @@ class _Statements:
             elif slow:
                 details["slow"] = True
                 details["slow_ms"] = self.slow_ms
-                message, level = f"{subject} (slow: {duration_ms:.0f} ms)", "warn"
+                message, level = f"{subject} (slow: {details['duration_ms']:.0f} ms)", "warn"
             else:
                 message, level = subject, str(self.level)
             self.event(message, category=self.category, level=level, details=details)
             state.logged += 1
         except Exception as exc:
             state.failed(exc)
+
+    def describe(
+        self, text: str, elapsed: float, executemany: Any, rowcount: Any
+    ) -> tuple[str, dict[str, Any]]:
+        """``"SELECT users"`` and the details every statement's event has."""
+        kind, table = statement_shape(text)
+        details: dict[str, Any] = {
+            "kind": kind,
+            "table": table,
+            "duration_ms": int(elapsed * 100_000 + 0.5) / 100,  # ms, 2 decimals
+            "statement": text if len(text) <= self.max_chars else cut(text, self.max_chars),
+        }
+        if self.system:
+            details["system"] = self.system
+        if executemany:
+            details["executemany"] = True
+        if type(rowcount) is int and rowcount >= 0:
+            details["rowcount"] = rowcount
+        return (f"{kind} {table}" if table else kind), details
+
+
+def render_statement(item: tuple[Any, ...]) -> tuple[str, dict[str, Any]]:
+    """On the sender thread: message and details of a fast statement queued as raw values.
+
+    ``item`` is ``(seq, time, render_statement, category, level, statements, statement,
+    elapsed, executemany, rowcount)``.
+    """
+    _, _, _, _, _, statements, statement, elapsed, executemany, rowcount = item
+    if type(executemany) is not bool:  # do_execute's listener queued the context's ``execute_style``
+        executemany = executemany in statements.many
+    described: tuple[str, dict[str, Any]] = statements.describe(statement, elapsed, executemany, rowcount)
+    return described
+
+
+def _many_styles() -> frozenset[Any]:
+    """``ExecuteStyle.EXECUTEMANY`` and ``INSERTMANYVALUES`` (SQLAlchemy 2), else nothing."""
+    styles = getattr(library("sqlalchemy.engine.interfaces"), "ExecuteStyle", None)
+    if styles is None:
+        return frozenset()
+    return frozenset(
+        getattr(styles, name) for name in ("EXECUTEMANY", "INSERTMANYVALUES") if hasattr(styles, name)
+    )
