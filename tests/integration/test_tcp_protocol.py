@@ -151,8 +151,11 @@ async def test_idempotent_id_across_lines_and_within_one_batch(engine: Engine) -
     port = tcp_port(engine)
     first = event_line(message="once", id="order-7") + event_line(message="again", id="order-7")
     array = b'[{"message":"in array","id":"k1"},{"message":"in array dup","id":"k1"},{"message":"free"}]\n'
-    assert await exchange(port, first + array) == [{"ok": True, "stored": 5}]  # accepted, not stored twice
-    assert await exchange(port, event_line(message="later", id="order-7")) == [{"ok": True, "stored": 1}]
+    # Accepted, not stored twice: the reply says how many were already there.
+    assert await exchange(port, first + array) == [{"ok": True, "stored": 5, "duplicates": 2}]
+    assert await exchange(port, event_line(message="later", id="order-7")) == [
+        {"ok": True, "stored": 1, "duplicates": 1}
+    ]
     assert messages(engine) == ["once", "in array", "free"]
     assert engine.counters.duplicates == 3
     uids = rows(engine.settings.db, "SELECT event_uid FROM events WHERE event_uid IS NOT NULL ORDER BY id")

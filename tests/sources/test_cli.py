@@ -139,11 +139,13 @@ async def test_import_stores_each_line_once_from_files_and_stdin(engine: Engine,
     address = f"127.0.0.1:{tcp_port(engine)}"
     log = tmp_path / "worker.log"
     log.write_bytes(b'job 1 done\nERROR job 2 failed\n\n{"message": "json job"}\n')
-    for _ in range(2):
-        status, _, err = await sidelog("import", str(log), "--to", address)
-        assert status == 0, err
+    status, _, err = await sidelog("import", str(log), "--to", address)
+    assert status == 0, err
     assert err.startswith(b"imported ")
     assert b": 4 lines \xc2\xb7 3 events sent, stored 3 \xc2\xb7 json 1, text 2" in err
+    status, _, err = await sidelog("import", str(log), "--to", address)
+    assert status == 0, err
+    assert b"3 events sent, stored 3 (3 were already there: nothing added for those) \xc2\xb7" in err
     status, _, err = await sidelog("import", "--to", address, stdin=log.read_bytes())
     assert status == 0
     assert err.startswith(b"imported stdin: ")

@@ -225,7 +225,7 @@ class IngestConnection(asyncio.Protocol):
             "ok": origin.failed == 0,
             "stored": origin.stored + origin.duplicates,
         }
-        for name in ("rejected", "filtered", "rate_limited", "failed"):
+        for name in ("duplicates", "rejected", "filtered", "rate_limited", "failed"):
             value = getattr(origin, name)
             if value:
                 reply[name] = value

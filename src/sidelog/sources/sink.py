@@ -163,6 +163,8 @@ class Summary:
     sent: int = 0
     stored: int = 0
     """Committed, including events already stored under the same idempotency key."""
+    duplicates: int = 0
+    """Of ``stored``: events already stored under the same idempotency key (nothing added)."""
     rejected: int = 0
     filtered: int = 0
     rate_limited: int = 0
@@ -177,7 +179,10 @@ class Summary:
 
         Counts events (a joined stack trace is one); the caller says how many lines it read.
         """
-        parts = [f"{self.sent:,} events sent", f"stored {self.stored:,}"]
+        stored = f"stored {self.stored:,}"
+        if self.duplicates:
+            stored += f" ({self.duplicates:,} were already there: nothing added for those)"
+        parts = [f"{self.sent:,} events sent", stored]
         for label in ("rejected", "filtered", "rate_limited", "failed", "lost", "blank"):
             # blank: lines skipped (an event needs a message)
             value = getattr(self, label)

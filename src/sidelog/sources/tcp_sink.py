@@ -119,6 +119,7 @@ class TcpSink:
         total = replace(self._counts, dialects=dict(self._counts.dialects))
         done = self._done
         total.stored = done.stored
+        total.duplicates = done.duplicates
         total.rejected = done.rejected
         total.filtered = done.filtered
         total.rate_limited = done.rate_limited
@@ -127,6 +128,7 @@ class TcpSink:
         conn = self._conn
         if conn is not None:
             total.stored += int(conn.reply.get("stored", 0))
+            total.duplicates += int(conn.reply.get("duplicates", 0))
             total.rejected += max(conn.errors, int(conn.reply.get("rejected", 0)))
             for name in ("filtered", "rate_limited", "failed"):
                 setattr(total, name, getattr(total, name) + int(conn.reply.get(name, 0)))
@@ -316,6 +318,7 @@ class TcpSink:
         rejected = max(conn.errors, int(conn.reply.get("rejected", 0)))
         confirmed = int(conn.reply.get("stored", 0)) + rejected
         done.stored += int(conn.reply.get("stored", 0))
+        done.duplicates += int(conn.reply.get("duplicates", 0))
         done.rejected += rejected
         for name in ("filtered", "rate_limited", "failed"):
             value = int(conn.reply.get(name, 0))

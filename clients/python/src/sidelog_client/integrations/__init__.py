@@ -170,8 +170,7 @@ class HttpCalls:
     ) -> None:
         """``DIRECT``: queue a fast, fine call as raw values; ``render_http`` makes the event on the sender.
 
-        ``target(url)`` (run there too) gives host, path and query. The hooks inline
-        this for their own hot path; it is here for the others and for reading.
+        ``target(url)`` (run there too) gives host, path and query.
         """
         log = self.logger
         if log._on and self.state.active:

@@ -29,9 +29,7 @@ from sidelog_client.integrations import (
     HttpCalls,
     Instrumentation,
     _clock,
-    _wall,
     library,
-    render_http,
 )
 
 TYPE_CHECKING = False
@@ -55,8 +53,8 @@ def middleware(
     library("aiohttp")
     state = Instrumentation("aiohttp")
     calls = HttpCalls(logger, slow_ms, category, state, level)
-    record, log = calls.record, calls.logger
-    fast, slow_s, category, level = calls.fast, calls.slow_s, calls.category, calls.level
+    record, queue_fast = calls.record, calls.queue_fast
+    fast, slow_s = calls.fast, calls.slow_s
 
     async def sidelog_middleware(request: Any, handler: Any) -> Any:
         started = _clock()
@@ -71,24 +69,7 @@ def middleware(
             if elapsed < slow_s and status < 500:
                 # The hot path: a fast, fine call is queued as raw values (``HttpCalls``).
                 if fast is DIRECT:
-                    if log._on and state.active:
-                        log._append(
-                            (
-                                log._next(),
-                                _wall(),
-                                render_http,
-                                category,
-                                level,
-                                _yarl_target,
-                                request.method,
-                                request.url,
-                                status,
-                                elapsed,
-                            )
-                        )
-                        state.logged += 1
-                        if log._immediate:
-                            log._wake()
+                    queue_fast(_yarl_target, request.method, request.url, status, elapsed)
                     return response
                 if fast is QUIET:
                     return response

@@ -23,9 +23,7 @@ from sidelog_client.integrations import (
     HttpCalls,
     Instrumentation,
     _clock,
-    _wall,
     library,
-    render_http,
 )
 
 TYPE_CHECKING = False
@@ -82,8 +80,8 @@ def _hooks(calls: HttpCalls) -> tuple[Callable[[Any], None], Callable[[Any, Base
     apart and redacted on the sender thread, or not at all with ``level=None``;
     everything it needs is bound here, once.
     """
-    state, record, log = calls.state, calls.record, calls.logger
-    fast, slow_s, category, level = calls.fast, calls.slow_s, calls.category, calls.level
+    state, record, queue_fast = calls.state, calls.record, calls.queue_fast
+    fast, slow_s = calls.fast, calls.slow_s
 
     def on_response(response: Any) -> None:
         try:
@@ -99,24 +97,7 @@ def _hooks(calls: HttpCalls) -> tuple[Callable[[Any], None], Callable[[Any, Base
             elapsed = now - started
             if elapsed < slow_s and status < 500:
                 if fast is DIRECT:
-                    if log._on and state.active:
-                        log._append(
-                            (
-                                log._next(),
-                                _wall(),
-                                render_http,
-                                category,
-                                level,
-                                _target,
-                                request.method,
-                                request.url,
-                                status,
-                                elapsed,
-                            )
-                        )
-                        state.logged += 1
-                        if log._immediate:
-                            log._wake()
+                    queue_fast(_target, request.method, request.url, status, elapsed)
                     return
                 if fast is QUIET:
                     return

@@ -19,9 +19,7 @@ from sidelog_client.integrations import (
     HttpCalls,
     Instrumentation,
     _clock,
-    _wall,
     library,
-    render_http,
 )
 
 TYPE_CHECKING = False
@@ -135,25 +133,7 @@ def _timed_adapter_class() -> Any:
                 if elapsed < calls.slow_s and status < 500:
                     fast = calls.fast
                     if fast is DIRECT:
-                        log = calls.logger
-                        if log._on and calls.state.active:
-                            log._append(
-                                (
-                                    log._next(),
-                                    _wall(),
-                                    render_http,
-                                    calls.category,
-                                    calls.level,
-                                    _target,
-                                    request.method,
-                                    request.url,
-                                    status,
-                                    elapsed,
-                                )
-                            )
-                            calls.state.logged += 1
-                            if log._immediate:
-                                log._wake()
+                        calls.queue_fast(_target, request.method, request.url, status, elapsed)
                         return response
                     if fast is QUIET:
                         return response
