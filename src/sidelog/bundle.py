@@ -177,7 +177,8 @@ def _stack(stack: Stack, raw: str) -> str:
     parts: list[str] = []
     if frames:
         more = " or more" if read < len(stack) else ""
-        parts.append(f"{len(frames):,}{more} frames as written; the app's own in bold:\n")
+        noun = "frame" if len(frames) == 1 and not more else "frames"
+        parts.append(f"{len(frames):,}{more} {noun} as written; the app's own in bold:\n")
         parts.append(_frame_table(frames))
     lines = [clip(stack.lines[index], STACK_LINE_CHARS) for index in range(min(len(stack), STACK_LINES))]
     text = safe_text("\n".join(lines), multiline=True)

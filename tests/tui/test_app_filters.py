@@ -106,3 +106,6 @@ async def test_search_and_user_prompts(settings: Settings) -> None:
         await pilot.press("at", *"zzz", "escape")  # Escape keeps the current filter
         assert app.flt == EventFilter(user="alice")
         assert "?user=alice" in app.query_one(FilterSummary).render().plain
+
+        app.flt = EventFilter(q="ärger & co")  # shown as typed, the ASCII escapes kept
+        await until(pilot, lambda: "?q=ärger+%26+co" in app.query_one(FilterSummary).render().plain)

@@ -1,10 +1,16 @@
 """The line above the stream: the active filter as a URL-style query, and follow state.
 
 The query string is the same one ``GET /v1/events`` and ``sidelog tail`` accept, so
-what the user sees here can be pasted into either.
+what the user sees here can be pasted into either. Letters beyond ASCII are shown as
+themselves (``?q=ärger``, as a browser's address bar shows them), not as the
+percent-escapes the wire form uses; ``&``, ``=`` and the other ASCII escapes stay
+escaped, so the line still reads as one unambiguous query.
 """
 
 from __future__ import annotations
+
+import re
+from urllib.parse import unquote
 
 from textual.content import Content
 from textual.reactive import reactive
@@ -12,6 +18,14 @@ from textual.widget import Widget
 
 from sidelog.filters import EMPTY_FILTER, EventFilter
 from sidelog.textsafe import safe_text
+
+_NON_ASCII_ESCAPES = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")
+"""A run of percent-escaped bytes of UTF-8 characters beyond ASCII."""
+
+
+def readable_query(query: str) -> str:
+    """``query`` with its non-ASCII letters unescaped (ASCII escapes kept)."""
+    return _NON_ASCII_ESCAPES.sub(lambda run: unquote(run.group(0), errors="replace"), query)
 
 
 class FilterSummary(Widget):
@@ -38,7 +52,7 @@ class FilterSummary(Widget):
 
     def render(self) -> Content:
         """Filter on the left, follow state on the right."""
-        query = self.flt.to_query_string()
+        query = readable_query(self.flt.to_query_string())
         left = (
             Content.assemble(("filter ", "$text-muted"), (safe_text(query), "bold"))
             if query
