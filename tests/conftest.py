@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,12 @@ import pytest
 from sidelog.config import Settings, load_settings
 from sidelog.engine import Engine
 from sidelog.server import start_server
+
+# A shell that starts the suite in the background (``pytest &`` in a script, some CI
+# runners) ignores SIGINT in it, and every process the tests start inherits that: the
+# tests that stop a ``sidelog`` process with SIGINT (as Ctrl+C would) would wait in vain.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
