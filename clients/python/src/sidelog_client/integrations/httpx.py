@@ -198,13 +198,7 @@ def _sync_send(
         def send_named(
             request: Any, *, stream: Any = no_stream, auth: Any = no_auth, follow_redirects: Any = no_follow
         ) -> Any:
-            try:  # _stamp, inline: this runs on every call
-                extensions = request.extensions
-                extensions[_STARTED] = _clock()
-                if _LOGGED in extensions:
-                    del extensions[_LOGGED]
-            except Exception:  # not an httpx.Request: httpx will say so itself
-                pass
+            _stamp(request)
             try:
                 return original_send(request, stream=stream, auth=auth, follow_redirects=follow_redirects)
             except Exception as exc:
@@ -241,13 +235,7 @@ def _async_wrappers(
         async def send_named(
             request: Any, *, stream: Any = no_stream, auth: Any = no_auth, follow_redirects: Any = no_follow
         ) -> Any:
-            try:  # _stamp, inline: this runs on every call
-                extensions = request.extensions
-                extensions[_STARTED] = _clock()
-                if _LOGGED in extensions:
-                    del extensions[_LOGGED]
-            except Exception:  # not an httpx.Request: httpx will say so itself
-                pass
+            _stamp(request)
             try:
                 return await original_send(
                     request, stream=stream, auth=auth, follow_redirects=follow_redirects

@@ -161,25 +161,10 @@ def instrument(
             if elapsed < slow_s:
                 if fast is QUIET:
                     return True  # the usual production setting: a fast statement costs two clock reads
-                if fast is DIRECT and type(statement) is str:  # ``done``, inline: the common statement
-                    if log._on and state.active:
-                        log._append(
-                            (
-                                log._next(),
-                                _wall(),
-                                render_statement,
-                                category,
-                                level,
-                                statements,
-                                statement,
-                                elapsed,
-                                getattr(context, "execute_style" if many else "executemany", False),
-                                cursor.rowcount,
-                            )
-                        )
-                        state.logged += 1
-                        if log._immediate:
-                            log._wake()
+                if fast is DIRECT and type(statement) is str and many:
+                    # ``done`` queues it for the sender, which reads the plain ``execute_style``
+                    # (``context.executemany`` is a property costing thousands of instructions).
+                    done(statement, elapsed, getattr(context, "execute_style", False), cursor.rowcount)
                     return True
             done(statement, elapsed, getattr(context, "executemany", False), cursor.rowcount)
         except Exception as exc:
