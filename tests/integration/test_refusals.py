@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -94,3 +95,26 @@ def test_the_log_is_bounded_and_capture_never_rounds_to_full() -> None:
     assert capture_text(counters.capture_rate(), 1) == "99.9%"
     assert capture_text(counters.capture_rate(), 0) == "99%"
     assert capture_text(1.0, 1) == "100.0%"
+
+
+async def test_a_request_aiohttp_cannot_parse_is_one_counted_refusal_not_a_traceback(
+    served: tuple[Engine, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, base = served
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"GET /v1/errors?next=" + b"A" * 20_000 + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n\r\n"
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert status_line.split(b" ")[1] == b"400"
+    async with aiohttp.ClientSession() as session:
+        health = await (await session.get(f"{base}/v1/health")).json()
+
+    assert health["refused"] == {"400": 1}
+    (refusal,) = engine.counters.refusals.recent()
+    assert refusal.reason.startswith("malformed HTTP request: Got more than 8190 bytes")
+    assert refusal.where.startswith("HTTP request 127.0.0.1")
+    assert not [record for record in caplog.records if record.exc_info]

@@ -157,3 +157,26 @@ async def test_import_stores_each_line_once_from_files_and_stdin(engine: Engine,
     status, _, err = await sidelog("import", str(tmp_path / "missing.log"), "--to", address)
     assert status == 1
     assert b"missing.log: no such file" in err
+
+
+async def test_import_refuses_a_database_file_and_stores_nothing_from_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    address = f"127.0.0.1:{tcp_port(engine)}"
+    status, _, err = await sidelog("import", str(engine.settings.db), "--to", address)
+    assert status == 1
+    assert err == f"sidelog: {engine.settings.db}: is a SQLite database, not a log file".encode() + (
+        b" (read it with sidelog export --db)\n"
+    )
+    rotated = tmp_path / "rotated.log"  # logrotate copytruncate leaves a hole of NULs at the start
+    rotated.write_bytes(b"\x00" * 100 + b"after the hole\n")
+    status, _, err = await sidelog("import", str(rotated), "--to", address)
+    assert status == 0, err
+    assert [row[3] for row in events(engine)] == ["after the hole"]  # the only event stored
+
+
+async def test_import_of_a_missing_file_says_so_before_connecting(tmp_path: Path) -> None:
+    status, _, err = await sidelog("import", str(tmp_path / "missing.log"), "--to", "127.0.0.1:1")
+    assert (status, err) == (1, f"sidelog: {tmp_path / 'missing.log'}: no such file\n".encode())
+    status, _, err = await sidelog("import", str(tmp_path), "--to", "127.0.0.1:1")
+    assert (status, err) == (1, f"sidelog: {tmp_path}: is a directory\n".encode())

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import stat
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +43,12 @@ def run_import(args: argparse.Namespace) -> int:
         return _usage("stdin (-) can be read only once")
     if "-" in paths and stdin_is_tty:
         return _usage("stdin (-) is a terminal: pipe something in")
+    if not args.follow:  # with --follow a missing file is waited for, like tail -F
+        for path in paths:
+            problem = _unreadable(path)
+            if problem:
+                print(f"sidelog: {problem}", file=sys.stderr)
+                return 1
     address = args.to or os.environ.get("SIDELOG_ADDRESS") or DEFAULT_ADDRESS
     max_bytes = int(args.max_decompressed * 1024 * 1024) if args.max_decompressed else MAX_DECOMPRESSED_BYTES
     return asyncio.run(_import_to(address, paths, args.follow, args.name, max_bytes))
@@ -169,9 +176,10 @@ async def import_files(
             task.cancel()
         for signum in signums:
             loop.remove_signal_handler(signum)
-    for failure in failures:
-        print(f"sidelog: {failure}", file=sys.stderr)
-    progress.finish(_summary_line(paths, summary, progress.elapsed, readers))
+    report = [f"sidelog: {failure}" for failure in failures]
+    if not failures or any(reader.lines for reader in readers):
+        report.append(_summary_line(paths, summary, progress.elapsed, readers))
+    progress.finish("\n".join(report))  # a refused file alone gets its one line, no summary
     if failures:
         return 1
     if interrupted and not follow:
@@ -188,6 +196,23 @@ def _summary_line(paths: Sequence[str], summary: Summary, elapsed: float, reader
     if cut:
         text += f" · {cut:,} over-long lines cut"
     return text
+
+
+def _unreadable(path: str) -> str | None:
+    """Why ``path`` cannot be imported at all, checked before connecting (None when it may be)."""
+    if path == "-":
+        return None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return f"{path}: no such file"
+    except OSError as exc:
+        return f"{path}: {(exc.strerror or str(exc)).lower()}"
+    if stat.S_ISDIR(info.st_mode):
+        return f"{path}: is a directory"
+    if not os.access(path, os.R_OK):
+        return f"{path}: permission denied"
+    return None
 
 
 def _usage(message: str) -> int:

@@ -45,6 +45,7 @@ from sidelog.ingest.http_security import (
     preflight_headers,
 )
 from sidelog.ingest.http_stream import STREAM_OPTIONS, STREAMS, StreamClient, StreamOptions, stream
+from sidelog.ingest.http_wire import wire_logger
 
 if TYPE_CHECKING:
     from sidelog.config import Settings
@@ -279,6 +280,7 @@ async def start_http_server(
             app,
             handle_signals=False,
             access_log=None,
+            logger=wire_logger(api.counters.refusals),
             keepalive_timeout=options.keepalive_timeout_s,
             auto_decompress=False,
             shutdown_timeout=options.shutdown_timeout_s,

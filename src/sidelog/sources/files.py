@@ -41,6 +41,7 @@ READ_CHUNK = 256 * 1024
 KEY_PREFIX = "imp2-"
 """Marks import keys (and their scheme's version) among other ``id`` values; 45 chars in all."""
 _GZIP_MAGIC = b"\x1f\x8b"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 _blake2b = hashlib.blake2b
 
 
@@ -176,6 +177,7 @@ class FileReader:
             if self.follow:
                 first = await asyncio.to_thread(handle.read1, self._chunk)
                 if not first.startswith(_GZIP_MAGIC):
+                    self._refuse_binary(first)
                     async for batch in self._follow(handle, first):
                         yield batch
                     return
@@ -200,7 +202,11 @@ class FileReader:
             chunks = self._gunzip(_prepend(first, chunks))
         else:
             chunks = _prepend(first, chunks)
+        sniffed = False
         async for data in chunks:
+            if not sniffed:
+                self._refuse_binary(data)
+                sniffed = True
             if not self.compressed:
                 self.consumed += len(data)
             batch = self._keyed(self._splitter.feed(data))
@@ -302,6 +308,15 @@ class FileReader:
             return _open_binary(self.path)
         except OSError:
             return None
+
+    def _refuse_binary(self, start: bytes) -> None:
+        """Refuse a SQLite database (a sidelog store, say): read as lines, it would store
+        hundreds of events of binary garbage. Other NUL bytes are left alone: a crash or
+        logrotate's ``copytruncate`` leaves runs of them in real log files."""
+        if start.startswith(_SQLITE_MAGIC):
+            raise SourceError(
+                f"{self.name}: is a SQLite database, not a log file (read it with sidelog export --db)"
+            )
 
     def _restart(self) -> None:
         """A new history from offset 0: new splitter state, new key chain."""
