@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -31,7 +32,9 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
     # sub-command's own default.
     group.set_defaults()
     group.argument_default = argparse.SUPPRESS
-    group.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB, default .sidelog/events.db)")
+    group.add_argument(
+        "--db", metavar="PATH|URL", help="SQLite file or postgresql:// URL (SIDELOG_DB; .sidelog/events.db)"
+    )
     group.add_argument(
         "--tcp",
         metavar="HOST:PORT",
@@ -48,6 +51,21 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow non-loopback binds; clients must send the token (SIDELOG_ALLOW_REMOTE)",
     )
+    group.add_argument(
+        "--tokens",
+        dest="tokens_file",
+        metavar="FILE",
+        help="named and read-only client tokens, 'NAME TOKEN [read-only]' a line (SIDELOG_TOKENS_FILE)",
+    )
+    group.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS (SIDELOG_TLS_CERT)")
+    group.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM key (SIDELOG_TLS_KEY)")
+    group.add_argument(
+        "--forward",
+        action="append",
+        metavar="URL",
+        help="send stored events onward as OTLP logs to otlp+http://HOST:PORT (or otlp+https); "
+        "repeatable (SIDELOG_FORWARD)",
+    )
 
 
 def _to_flag(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +73,16 @@ def _to_flag(parser: argparse.ArgumentParser) -> None:
         "--to",
         metavar="HOST:PORT",
         help="sidelog's TCP address (SIDELOG_ADDRESS, default 127.0.0.1:7411)",
+    )
+    _token_flag(parser)
+
+
+def _token_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--token",
+        dest="client_token",
+        metavar="TOKEN",
+        help="the token a remote sidelog asks for (SIDELOG_TOKEN)",
     )
 
 
@@ -130,8 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--to",
         metavar="HOST:PORT",
         help="the HTTP address of the sidelog using the database, asked to prune when it runs "
-        "(SIDELOG_HTTP, default 127.0.0.1:7412)",
+        "(SIDELOG_HTTP, default 127.0.0.1:7412; https://HOST:PORT for TLS)",
     )
+    _token_flag(prune)
 
     vacuum = commands.add_parser("vacuum", help="compact the database file (sidelog stopped)")
     vacuum.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
@@ -144,8 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_flags(tail)
     tail.add_argument("--json", action="store_true", help="one JSON object per line")
     tail.add_argument(
-        "--to", metavar="HOST:PORT", help="sidelog's HTTP address (SIDELOG_HTTP, default 127.0.0.1:7412)"
+        "--to",
+        metavar="HOST:PORT",
+        help="sidelog's HTTP address, https://HOST:PORT for TLS (SIDELOG_HTTP, default 127.0.0.1:7412)",
     )
+    _token_flag(tail)
 
     export = commands.add_parser("export", help="write stored events as JSON lines or CSV")
     _filter_flags(export)
@@ -171,6 +203,7 @@ def _source_commands(commands: Any) -> None:
         "(bare --to: SIDELOG_ADDRESS, else 127.0.0.1:7411)",
     )
     run.add_argument("--headless", action="store_true", help="no UI: echo the command's output here")
+    _token_flag(run)
     _server_flags(run)
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS…")
 
@@ -211,7 +244,17 @@ def filter_params(args: argparse.Namespace) -> list[tuple[str, str]]:
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings with the command-line flags on top of every other source."""
     overrides: dict[str, Any] = {}
-    for name in ("db", "tcp", "http", "unix", "allow_remote"):
+    for name in (
+        "db",
+        "tcp",
+        "http",
+        "unix",
+        "allow_remote",
+        "forward",
+        "tokens_file",
+        "tls_cert",
+        "tls_key",
+    ):
         overrides[name] = getattr(args, name, None)
     return load_settings(**overrides)
 
@@ -231,6 +274,7 @@ def _run(args: argparse.Namespace) -> int:
                 user=args.user,
                 session=args.session,
                 source=args.source,
+                token=args.client_token,
             )
         )
         return 0
@@ -238,7 +282,9 @@ def _run(args: argparse.Namespace) -> int:
         from sidelog.commands.demo import run_demo
 
         print(
-            run_demo(to=args.to, rate=args.rate, duration=args.duration, seed=args.seed),
+            run_demo(
+                to=args.to, rate=args.rate, duration=args.duration, seed=args.seed, token=args.client_token
+            ),
             file=sys.stderr,
         )
         return 0
@@ -253,7 +299,9 @@ def _run(args: argparse.Namespace) -> int:
     if command == "export":
         from sidelog.commands.export import run_export
 
-        return run_export(args, settings_from_args(args), filter_params(args))
+        return run_export(args, _sqlite_only(command, settings_from_args(args)), filter_params(args))
+    if command in ("run", "import") and args.client_token is not None:
+        os.environ["SIDELOG_TOKEN"] = args.client_token  # read by sources/tcp_sink.py and the child
     if command == "run":
         from sidelog.commands.run import run_command
 
@@ -263,10 +311,12 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_import(args)
     settings = settings_from_args(args)
+    if command in ("vacuum", "recover"):
+        _sqlite_only(command, settings)
     if command == "prune":
         from sidelog.commands.prune import run_prune
 
-        return asyncio.run(run_prune(settings, to=args.to))
+        return asyncio.run(run_prune(settings, to=args.to, token=args.client_token))
     if command in ("vacuum", "recover"):
         from sidelog.commands.maintenance import run_recover, run_vacuum
 
@@ -274,6 +324,14 @@ def _run(args: argparse.Namespace) -> int:
     from sidelog.commands.piped import run_serve, run_ui  # piped stdin becomes a source
 
     return run_serve(settings) if command == "serve" else run_ui(settings)
+
+
+def _sqlite_only(command: str, settings: Settings) -> Settings:
+    """``settings``, unless they name a PostgreSQL store, which this command cannot open yet."""
+    if settings.store.is_postgres:
+        where = settings.store.display()
+        raise CommandError(f"sidelog {command} works on a SQLite file; {where} is PostgreSQL")
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

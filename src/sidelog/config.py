@@ -17,12 +17,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sidelog.events import LEVEL_ALIASES, Limits
+from sidelog.forward.destination import parse_destinations
 from sidelog.redact import DEFAULT_KEYS as DEFAULT_REDACT_KEYS
 from sidelog.redact import Redactor
+from sidelog.store.location import POSTGRES_STATE, StoreLocation, looks_like_url, parse_location
 
 
 class SettingsError(ValueError):
@@ -96,7 +106,11 @@ class Settings(BaseSettings):
     )
 
     db: Path = Path(".sidelog/events.db")
-    """SQLite file (``SIDELOG_DB``, ``--db``). Its folder is created with a ``.gitignore``."""
+    """SQLite file (``SIDELOG_DB``, ``--db``). Its folder is created with a ``.gitignore``.
+    A ``postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME`` URL selects PostgreSQL instead
+    (``store``; this field then holds ``.sidelog/postgresql``, whose folder keeps local
+    files such as the token); any other URL is refused (store/location.py)."""
+    _store_url: StoreLocation | None = PrivateAttr(None)
     tcp: str = "127.0.0.1:7411"
     """TCP NDJSON endpoint, ``HOST:PORT`` or ``off`` (``SIDELOG_TCP``, ``--tcp``)."""
     http: str = "127.0.0.1:7412"
@@ -113,6 +127,13 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = []
     """Extra browser origins (``http://dev.local:3000``) accepted besides localhost ones
     (comma-separated or a JSON list)."""
+    tokens_file: Path | None = None
+    """Named per-client and read-only tokens, ``NAME TOKEN [read-only]`` a line, mode 0600
+    (``SIDELOG_TOKENS_FILE``, ``--tokens``; README "Sharing one server")."""
+    tls_cert: Path | None = None
+    """PEM certificate (chain): the HTTP endpoint serves HTTPS (``SIDELOG_TLS_CERT``, ``--tls-cert``)."""
+    tls_key: Path | None = None
+    """The certificate's unencrypted PEM private key (``SIDELOG_TLS_KEY``, ``--tls-key``)."""
 
     enable_event_logging: bool = _choices(True, "SIDELOG_ENABLE_EVENT_LOGGING", "ENABLE_EVENT_LOGGING")
     """Master switch; when false every incoming event is counted as filtered."""
@@ -162,6 +183,32 @@ class Settings(BaseSettings):
     ``/v1/health``. Unset (or ``auto``): derived from the open-file limit by
     ``sidelog.ingest.accept.default_max_connections``, so the database and the UI keep
     descriptors of their own."""
+    forward: Annotated[list[str], NoDecode] = []
+    """Where to send every stored event onward as OTLP/HTTP logs: ``otlp+http://HOST:PORT``
+    or ``otlp+https://…``, repeatable (``--forward``; ``SIDELOG_FORWARD`` comma-separated or
+    a JSON list). Each keeps its own cursor in the store (README "Forwarding")."""
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return POSTGRES_STATE if parse_location(value).is_postgres else value.strip()
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _db_url(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
+        # A URL does not survive the trip through ``Path`` (``//`` collapses): keep it here.
+        raw = data.get("db") if isinstance(data, dict) else None
+        settings = handler(data)
+        if isinstance(raw, str) and looks_like_url(raw):
+            settings._store_url = parse_location(raw)
+        return settings
+
+    @property
+    def store(self) -> StoreLocation:
+        """Where the store lives: the SQLite file ``db``, or the PostgreSQL URL given as ``--db``."""
+        return self._store_url if self._store_url is not None else StoreLocation(self.db)
 
     @field_validator("tcp", "http")
     @classmethod
@@ -169,7 +216,7 @@ class Settings(BaseSettings):
         parse_endpoint(value)
         return value.strip()
 
-    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @field_validator("allowed_hosts", "allowed_origins", "forward", mode="before")
     @classmethod
     def _list(cls, value: Any) -> Any:
         # Environment values: "a.local,b.local" or a JSON list; pydantic-settings alone
@@ -184,7 +231,12 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
-    @field_validator("unix", mode="before")
+    @field_validator("forward")
+    @classmethod
+    def _forward(cls, value: list[str]) -> list[str]:
+        return [destination.url for destination in parse_destinations(value)]
+
+    @field_validator("unix", "tokens_file", "tls_cert", "tls_key", mode="before")
     @classmethod
     def _unix(cls, value: Any) -> Any:
         # ``off`` disables an endpoint (README: flags); an empty variable means unset.
@@ -266,7 +318,16 @@ class Settings(BaseSettings):
         return self.max_events_per_batch if self.batch_events else 1
 
 
-FLAG_NAMES: dict[str, str] = {"db": "--db", "tcp": "--tcp", "http": "--http", "unix": "--unix"}
+FLAG_NAMES: dict[str, str] = {
+    "db": "--db",
+    "tcp": "--tcp",
+    "http": "--http",
+    "unix": "--unix",
+    "forward": "--forward",
+    "tokens_file": "--tokens",
+    "tls_cert": "--tls-cert",
+    "tls_key": "--tls-key",
+}
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -282,6 +343,12 @@ def load_settings(**overrides: Any) -> Settings:
     except ValueError as exc:  # a dotenv file that cannot be parsed
         raise SettingsError(f"invalid settings: {exc}") from None
     _check_binds(settings)
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        have, lack = ("cert", "key") if settings.tls_key is None else ("key", "cert")
+        raise SettingsError(
+            f"invalid setting SIDELOG_TLS_{have.upper()} (--tls-{have}): TLS needs both a "
+            f"certificate and a key; add SIDELOG_TLS_{lack.upper()} (--tls-{lack})"
+        )
     return settings
 
 
@@ -298,7 +365,8 @@ def describe_validation_error(exc: ValidationError) -> str:
     where = f"{env_name} ({flag})" if flag else env_name
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     value = error.get("input")
-    if isinstance(value, str | int | float) and str(value) not in message:
+    # A URL is quoted by its own message, password hidden (store/location.py): never repeat it.
+    if isinstance(value, str | int | float) and str(value) not in message and not looks_like_url(str(value)):
         message = f"{value!r}: {message}"
     return f"invalid setting {where}: {message}"
 

@@ -1,9 +1,9 @@
 """The engine: sidelog's core (store, queue, writer, live feed, queries, triage).
 
-``sidelog.server.start_server`` opens it and binds the endpoints, which see it only
-through the protocols of ``sidelog.ingest.sink``. It knows nothing of Textual. ``stop``
-stops accepting and reading, drains the queue with a deadline, closes connections and
-disposes the database engines, in that order.
+``sidelog.server.start_server`` opens it and binds the endpoints, which see it only through
+the protocols of ``sidelog.ingest.sink``; it knows nothing of Textual. ``stop`` closes the
+forwarders, stops accepting and reading, drains the queue with a deadline, closes connections
+and disposes the database engines, in that order.
 """
 
 from __future__ import annotations
@@ -20,25 +20,18 @@ from sidelog.config import Settings
 from sidelog.errors import Overloaded
 from sidelog.events import LEVEL_RANK, Event, now_ms
 from sidelog.filters import EventFilter
-from sidelog.health import Health, writer_state
-from sidelog.pipeline.batcher import Batcher
+from sidelog.health import Forwarding, Health, store_state
+from sidelog.pipeline.batcher import Batcher, CommittedBatch
 from sidelog.pipeline.counters import Counters, RateMeter
 from sidelog.pipeline.housekeeping import housekeeping
 from sidelog.pipeline.live import MAX_FACET_VALUES, LiveFeed, Subscription
 from sidelog.pipeline.queue import IngestQueue, Origin, SyncMarker
 from sidelog.pipeline.ratelimit import RateLimiter
-from sidelog.store.database import (
-    DatabaseLock,
-    create_schema,
-    file_size,
-    keep_wal_short,
-    make_engines,
-    prepare_folder,
-    wal_path,
-)
+from sidelog.store.database import DatabaseLock, file_size, keep_wal_short, wal_path
 from sidelog.store.facets import StoreJob, read_facet_counts
 from sidelog.store.group_pages import GroupQuery
 from sidelog.store.models import ErrorGroup
+from sidelog.store.opening import open_store
 from sidelog.store.reader import StoreReader
 from sidelog.store.writer import PruneResult, StoreWriter
 
@@ -47,8 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "Overloaded", "StopReport", "Subscription"]
 
-log = logging.getLogger(__name__)
-"""Background failures (checkpoints, retention) are reported here; they never stop ingest."""
+log = logging.getLogger(__name__)  # background failures (checkpoints, retention): never stop ingest
 
 _SERVER_SOURCES = frozenset({"server", "middleware", "api"})
 JobT = TypeVar("JobT", bound=StoreJob)
@@ -66,9 +58,7 @@ class StopReport:
 
 class Engine:
     """The sidelog core. Construct with Settings; ``open_store`` (or ``start_server``) before use.
-
-    Satisfies ``sidelog.ingest.sink.EngineAPI``, the only view endpoints get of it.
-    """
+    Satisfies ``sidelog.ingest.sink.EngineAPI``, the only view endpoints get of it."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -95,21 +85,18 @@ class Engine:
         self._reader: StoreReader | None = None
         self._batcher: Batcher | None = None
         self._engines: tuple[Any, Any] | None = None
+        self.forwarders: list[Forwarding] = []  # ``--forward`` destinations (sidelog/forward/)
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def open_store(self) -> None:
-        """Open (creating if needed) the database and start the writer task."""
+    async def open_store(self, *, count_facets: bool = True) -> None:
+        """Open (creating if needed) the database and start the writer task; ``count_facets=False``
+        leaves the facet counts to ``recount_facets`` (the UI paints the newest events first)."""
         settings = self.settings
-        prepare_folder(settings.db)
-        self._lock.acquire()
-        writer_engine, reader_engine = make_engines(settings.db)
-        self._engines = (writer_engine, reader_engine)
-        check = await create_schema(writer_engine)
-        self._writer = StoreWriter(writer_engine)
-        await self._writer.open(check)
-        self._reader = StoreReader(reader_engine)
-        await self._recount()
+        store = await open_store(settings.store, self._lock, log)  # a SQLite file or PostgreSQL
+        self._engines, self._writer, self._reader = store.engines, store.writer, store.reader
+        if count_facets:
+            await self._recount()
         self._batcher = Batcher(
             self.queue,
             self._writer,
@@ -128,12 +115,17 @@ class Engine:
                 name="sidelog-housekeeping",
             )
         )
-        self._tasks.append(
-            asyncio.create_task(
-                keep_wal_short(settings.db, reader_engine, log, self._reader.inflight),
-                name="sidelog-checkpoints",
+        if store.is_sqlite:
+            self._tasks.append(
+                asyncio.create_task(
+                    keep_wal_short(settings.db, store.engines[1], log, self._reader.inflight),
+                    name="sidelog-checkpoints",
+                )
             )
-        )
+        if store.live is not None:  # a shared PostgreSQL store: other servers' batches, live
+            publish = self._live.publish
+            follow = store.live.run(lambda batch: publish(CommittedBatch(batch)))
+            self._tasks.append(asyncio.create_task(follow, name="sidelog-follow"))
 
     def add_endpoint(self, listener: Listener) -> None:
         """Register a bound endpoint so health lists it and ``stop`` closes it first."""
@@ -155,6 +147,7 @@ class Engine:
 
     async def stop(self, timeout: float = 10.0) -> StopReport:
         """Stop accepting, stop reading, drain the queue, close connections and the store."""
+        await asyncio.gather(*(forwarder.close() for forwarder in self.forwarders), return_exceptions=True)
         for listener in self._listeners:
             with contextlib.suppress(Exception):
                 await listener.close()
@@ -384,10 +377,15 @@ class Engine:
             last_write_error=batcher.health.last_error,
             uptime_s=time.time() - self.started_at,
             last_id=writer.last_id,
-            **writer_state(writer.wal, batcher.health.batches),
+            forwarding=[forwarder.status(writer.last_id) for forwarder in self.forwarders],
+            **await store_state(writer.wal, batcher.health.batches, self.reader),
         )
 
     # --------------------------------------------------------------- internals
+
+    async def recount_facets(self) -> None:
+        """Read the live facet counts from the store (after ``open_store(count_facets=False)``)."""
+        await self._recount()
 
     async def _recount(self) -> None:
         """Re-read the live facet counts (busiest values only; ``StoreError`` if unreadable)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sidelog.store.resolution import Resolution, resolution_for_health
 
 if TYPE_CHECKING:
+    from sidelog.store.reader import StoreReader
     from sidelog.store.wal import WalKeeper
 
 MIB = 1024 * 1024
@@ -44,6 +47,10 @@ class Health:
     """Why checkpoints are not being started (no room on the disk), while that lasts."""
     batches: int = 0
     """Write transactions committed since start (``sidelog bench`` derives its transaction size)."""
+    resolution: Resolution | None = None
+    """Error resolution rate and median time to resolve over the last 24 hours (store/resolution.py)."""
+    forwarding: list[dict[str, Any]] = field(default_factory=list)
+    """Each ``--forward`` destination's lag, failures and last error (sidelog/forward/forwarder.py)."""
 
     @property
     def refused(self) -> dict[str, int]:
@@ -88,7 +95,21 @@ class Health:
                 "skipped": self.wal_skipped,
                 "note": self.wal_note(),
             },
+            "resolution": None if self.resolution is None else self.resolution.to_wire(),
+            "forwarding": self.forwarding,
         }
+
+
+class Forwarding(Protocol):
+    """A ``--forward`` destination as the engine sees it (sidelog/forward/forwarder.py)."""
+
+    def status(self, last_id: int) -> dict[str, Any]:
+        """Its health, given the store's newest id (for the lag)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop, letting a request under way finish (the engine's first shutdown step)."""
+        ...
 
 
 def wal_state(keeper: WalKeeper) -> dict[str, Any]:
@@ -100,3 +121,8 @@ def writer_state(keeper: WalKeeper, batches: int) -> dict[str, Any]:
     """The writer's fields of ``Health``: the WAL's (``wal_state``) and ``batches``, the write
     transactions committed so far."""
     return {**wal_state(keeper), "batches": batches}
+
+
+async def store_state(keeper: WalKeeper, batches: int, reader: StoreReader) -> dict[str, Any]:
+    """``writer_state`` plus ``resolution``, read through ``reader`` (kept between health ticks)."""
+    return {**writer_state(keeper, batches), "resolution": await resolution_for_health(reader)}

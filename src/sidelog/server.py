@@ -11,9 +11,12 @@ owns what running needs:
 * the connection cap every endpoint shares (``max_connections``, else derived from
   that open-file limit), so clients can never take the descriptors the database,
   ``/v1/health`` and the UI need;
-* the remote-access token, generated only when a non-loopback bind needs it;
-* the start-up order: store, token, TCP and Unix, HTTP, then the ``sidelog
-  started`` event; a failure anywhere stops what already started.
+* the remote-access token, generated only when a non-loopback bind needs it, with
+  the tokens file's named and read-only ones (ingest/tokens.py) and the TLS
+  context of ``--tls-cert``/``--tls-key`` (ingest/tls.py);
+* the start-up order: store, token, TCP and Unix, HTTP, the ``--forward``
+  forwarders (sidelog/forward/), then the ``sidelog started`` event; a failure
+  anywhere stops what already started.
 
 The endpoints (``sidelog.ingest``) never import the engine: they are handed it as
 the ``IngestSink``/``EngineAPI`` protocols of ``sidelog.ingest.sink``.
@@ -27,6 +30,7 @@ import resource
 import secrets
 import stat
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +40,8 @@ from sidelog.engine import Engine, StopReport
 from sidelog.errors import StartupError, startup_reason
 from sidelog.ingest.accept import ConnectionCap, default_max_connections
 from sidelog.ingest.tcp import start_socket_servers
+from sidelog.ingest.tls import server_context
+from sidelog.ingest.tokens import load_token_table
 from sidelog.pipeline.memory import tune_collector
 from sidelog.store.database import StoreError
 
@@ -97,29 +103,53 @@ class RunningServer:
         return await self.engine.stop(timeout)
 
 
-async def start_server(settings: Settings, *, http_options: HttpOptions | None = None) -> RunningServer:
+async def start_server(
+    settings: Settings,
+    *,
+    http_options: HttpOptions | None = None,
+    opened: Callable[[Engine], Awaitable[None]] | None = None,
+) -> RunningServer:
     """Tune the process, open the engine and bind every endpoint ``settings`` ask for.
 
     Raises ``StartupError`` or ``StoreError`` with a one-line reason, after stopping
     whatever had already started. ``http_options`` tunes HTTP timeouts (tests).
+
+    ``opened`` is awaited as soon as the store is open and readable, before the facet
+    counts are read and before anything binds: the UI paints the newest events there,
+    so over a large store they are on screen before the slow part of start-up (the
+    counts read every event once; the HTTP endpoint loads aiohttp). Nothing is written
+    meanwhile (no endpoint is bound yet), so the counts read afterwards are exact.
     """
     soft_limit = tune_process()
     cap = ConnectionCap(settings.max_connections or default_max_connections(soft_limit))
     engine = Engine(settings)
     try:
-        await engine.open_store()
+        await engine.open_store(count_facets=opened is None)
+        if opened is not None:
+            await opened(engine)
+            await engine.recount_facets()
         # Before any bind: a remote client must never meet an endpoint without a token.
         remote = ensure_token(settings) if needs_token(settings) else None
         token = remote.value if remote is not None else settings.token
-        for listener in await start_socket_servers(engine, settings, token=token, cap=cap):
+        tokens = load_token_table(token, settings.tokens_file)  # named and read-only clients
+        cert, key = settings.tls_cert, settings.tls_key
+        tls = server_context(cert, key) if cert is not None and key is not None else None
+        for listener in await start_socket_servers(engine, settings, token=token, tokens=tokens, cap=cap):
             engine.add_endpoint(listener)
         if settings.http_endpoint is not None:
             # Deferred: aiohttp is only loaded when the HTTP endpoint is on.
             from sidelog.ingest.http import start_http_server
 
             engine.add_endpoint(
-                await start_http_server(engine, settings, token=token, options=http_options, cap=cap)
+                await start_http_server(
+                    engine, settings, token=token, tokens=tokens, options=http_options, cap=cap, tls=tls
+                )
             )
+        if settings.forward:  # deferred like HTTP: aiohttp's client only when forwarding
+            from sidelog.forward.destination import parse_destinations
+            from sidelog.forward.forwarder import start_forwarders
+
+            start_forwarders(engine, parse_destinations(settings.forward))
         engine.announce_started()
     except BaseException:
         await engine.stop(timeout=2.0)

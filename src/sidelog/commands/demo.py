@@ -7,13 +7,16 @@ import socket
 import sys
 import time
 
-from sidelog.commands.common import CommandError, client_address, connect_error
+from sidelog.commands.common import CommandError, auth_line, client_address, client_token, connect_error
 from sidelog.events import now_ms
 from sidelog.workload import Workload
 
 
-def run_demo(*, to: str | None, rate: float, duration: float, seed: int) -> str:
-    """Send events at ``rate`` per second for ``duration`` seconds (0: until Ctrl+C)."""
+def run_demo(*, to: str | None, rate: float, duration: float, seed: int, token: str | None = None) -> str:
+    """Send events at ``rate`` per second for ``duration`` seconds (0: until Ctrl+C).
+
+    ``token`` (else ``SIDELOG_TOKEN``) is sent first, for a remote sidelog.
+    """
     if rate <= 0:
         raise CommandError("invalid --rate: use a number of events per second above 0")
     if duration < 0:
@@ -34,6 +37,7 @@ def run_demo(*, to: str | None, rate: float, duration: float, seed: int) -> str:
     )
     try:
         with sock:
+            sock.sendall(auth_line(client_token(token)))
             while duration == 0 or time.monotonic() - start < duration:
                 due = int((time.monotonic() - start) * rate) + 1 - sent
                 if due > 0:

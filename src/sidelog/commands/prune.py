@@ -9,16 +9,16 @@ from sidelog.engine import Engine
 from sidelog.store.database import StoreError
 
 
-async def run_prune(settings: Settings, to: str | None = None) -> int:
+async def run_prune(settings: Settings, to: str | None = None, token: str | None = None) -> int:
     """Open the store (no endpoints), prune, report, close.
 
     A database a running server holds is pruned by that server instead, asked over
-    HTTP at ``to`` (``sidelog.commands.remote``).
+    HTTP at ``to`` (``sidelog.commands.remote``) with ``token`` if given.
     """
     from sidelog.commands.remote import database_in_use, prune_remote
 
     if database_in_use(settings.db):
-        return await prune_remote(settings, to)
+        return await prune_remote(settings, to, token)
     engine = Engine(settings)
     try:
         await engine.open_store()

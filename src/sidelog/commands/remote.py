@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from sidelog.commands.common import CommandError
+from sidelog.commands.common import CommandError, bearer_headers, split_scheme
 from sidelog.config import Endpoint, Settings, parse_endpoint
 from sidelog.server import token_path
 
@@ -86,9 +86,13 @@ def started_endpoints(db: Path) -> list[str] | None:
     return [str(e) for e in endpoints] if isinstance(endpoints, list) else None
 
 
-async def prune_remote(settings: Settings, to: str | None) -> int:
-    """Ask the server using ``settings.db`` to prune; print what it deleted and archived."""
-    text = to or settings.http
+async def prune_remote(settings: Settings, to: str | None, token: str | None = None) -> int:
+    """Ask the server using ``settings.db`` to prune; print what it deleted and archived.
+
+    ``to`` may be ``https://HOST:PORT``; ``token`` (``--token``) goes before
+    ``SIDELOG_TOKEN`` and the ``token`` file beside the database.
+    """
+    scheme, text = split_scheme(to or settings.http)
     try:
         endpoint = parse_endpoint(text, default_host="127.0.0.1")
     except ValueError as exc:
@@ -97,7 +101,7 @@ async def prune_remote(settings: Settings, to: str | None) -> int:
         raise CommandError(_no_http(settings.db, "SIDELOG_HTTP is off here"))
     if endpoint.host in ("0.0.0.0", "::"):  # a wildcard bind is reached through loopback
         endpoint = Endpoint("127.0.0.1" if endpoint.host == "0.0.0.0" else "::1", endpoint.port)
-    answer = await _post_prune(endpoint, _token(settings), settings.db)
+    answer = await _post_prune(endpoint, token or _token(settings), settings.db, scheme)
     extra = {k: v for k, v in answer.items() if k not in ("deleted", "archived")}
     details = ", ".join(
         f"{key} {value:.3g}" if isinstance(value, float) else f"{key} {value}" for key, value in extra.items()
@@ -125,14 +129,14 @@ def _token(settings: Settings) -> str | None:
     return None
 
 
-async def _post_prune(endpoint: Endpoint, token: str | None, db: Path) -> dict[str, Any]:
+async def _post_prune(
+    endpoint: Endpoint, token: str | None, db: Path, scheme: str = "http"
+) -> dict[str, Any]:
     import aiohttp  # deferred: only this path of the command needs it
 
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    headers = {"Content-Type": "application/json", **bearer_headers(token)}
     timeout = aiohttp.ClientTimeout(total=PRUNE_TIMEOUT_S, sock_connect=CONNECT_TIMEOUT_S)
-    url = f"http://{endpoint}/v1/prune"
+    url = f"{scheme}://{endpoint}/v1/prune"
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,

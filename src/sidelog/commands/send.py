@@ -6,7 +6,7 @@ import json
 import socket
 from typing import Any
 
-from sidelog.commands.common import CommandError, client_address, connect_error
+from sidelog.commands.common import CommandError, auth_line, client_address, client_token, connect_error
 from sidelog.config import Endpoint
 from sidelog.events import EventError, normalize_level
 
@@ -43,9 +43,15 @@ def build_event(
     return event
 
 
-def send_events(endpoint: Endpoint, events: list[dict[str, Any]], timeout: float = 10.0) -> dict[str, Any]:
-    """Send events and a sync line; return the sync reply. Raises ``CommandError``."""
-    payload = b"".join(json.dumps(e).encode() + b"\n" for e in events) + b'{"sync": true}\n'
+def send_events(
+    endpoint: Endpoint, events: list[dict[str, Any]], timeout: float = 10.0, *, token: str | None = None
+) -> dict[str, Any]:
+    """Send events and a sync line (after ``token``'s auth line); return the sync reply.
+
+    Raises ``CommandError``.
+    """
+    payload = auth_line(token)
+    payload += b"".join(json.dumps(e).encode() + b"\n" for e in events) + b'{"sync": true}\n'
     try:
         with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout) as sock:
             sock.sendall(payload)
@@ -71,11 +77,11 @@ def send_events(endpoint: Endpoint, events: list[dict[str, Any]], timeout: float
     return ack
 
 
-def run_send(message: str, *, to: str | None, **fields: str | None) -> str:
-    """Send one event; return the line to print."""
+def run_send(message: str, *, to: str | None, token: str | None = None, **fields: str | None) -> str:
+    """Send one event (with ``--token`` or ``SIDELOG_TOKEN``); return the line to print."""
     event = build_event(message, **fields)
     endpoint = client_address(to)
-    reply = send_events(endpoint, [event])
+    reply = send_events(endpoint, [event], token=client_token(token))
     if reply.get("stored", 0) < 1:
         dropped = ", ".join(f"{k}={v}" for k, v in reply.items() if k not in ("ok", "stored"))
         raise CommandError(f"accepted but not stored ({dropped or 'filtered by settings'})")

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from sidelog.commands.common import CommandError, command_address
+from sidelog.commands.common import CommandError, bearer_headers, client_token, command_address, split_scheme
 from sidelog.config import Endpoint
 from sidelog.filters import EventFilter
 from sidelog.textsafe import json_safe, safe_text
@@ -33,10 +33,16 @@ def http_address(value: str | None) -> Endpoint:
 
     A wildcard bind address (``0.0.0.0``, ``::``) is reached through loopback.
     """
-    endpoint = command_address(value, "SIDELOG_HTTP", DEFAULT_HTTP_ADDRESS, off="the HTTP API is 'off'")
+    return http_target(value)[1]
+
+
+def http_target(value: str | None) -> tuple[str, Endpoint]:
+    """``(scheme, endpoint)`` of ``http_address``; ``https://HOST:PORT`` selects TLS."""
+    scheme, text = split_scheme(value or os.environ.get("SIDELOG_HTTP") or DEFAULT_HTTP_ADDRESS)
+    endpoint = command_address(text, "SIDELOG_HTTP", DEFAULT_HTTP_ADDRESS, off="the HTTP API is 'off'")
     if endpoint.host in ("0.0.0.0", "::"):
         endpoint = Endpoint("127.0.0.1" if endpoint.host == "0.0.0.0" else "::1", endpoint.port)
-    return endpoint
+    return scheme, endpoint
 
 
 def format_plain(event: dict[str, Any], color: bool = False) -> str:
@@ -90,16 +96,23 @@ class _Output:
             self.closed = True
 
 
-async def _follow(endpoint: Endpoint, params: list[tuple[str, str]], out: _Output) -> int:
+async def _follow(
+    endpoint: Endpoint,
+    params: list[tuple[str, str]],
+    out: _Output,
+    *,
+    scheme: str = "http",
+    token: str | None = None,
+) -> int:
     import aiohttp
 
-    url = f"http://{endpoint}/v1/stream"
+    url = f"{scheme}://{endpoint}/v1/stream"
     timeout = aiohttp.ClientTimeout(total=None, connect=5, sock_connect=5, sock_read=90)
     last_id: str | None = None
     connected = False
     async with aiohttp.ClientSession(timeout=timeout) as session:
         while True:
-            headers = {"Accept": "text/event-stream"}
+            headers = {"Accept": "text/event-stream", **bearer_headers(token)}
             if last_id is not None:
                 headers["Last-Event-ID"] = last_id
             try:
@@ -182,9 +195,10 @@ def run_tail(args: argparse.Namespace, params: list[tuple[str, str]]) -> int:
         EventFilter.from_params(params)
     except ValueError as exc:
         raise CommandError(f"invalid filter: {exc}") from None
-    endpoint = http_address(getattr(args, "to", None))
+    scheme, endpoint = http_target(getattr(args, "to", None))
+    token = client_token(getattr(args, "client_token", None))
     out = _Output(sys.stdout, bool(getattr(args, "json", False)))
-    code = asyncio.run(_follow(endpoint, params, out))
+    code = asyncio.run(_follow(endpoint, params, out, scheme=scheme, token=token))
     if out.closed:
         # Python would report the broken pipe again when flushing at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)

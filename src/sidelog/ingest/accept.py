@@ -27,6 +27,7 @@ import errno
 import logging
 import resource
 import socket
+import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,8 @@ ACCEPT_RETRY_S = 1.0
 """Pause after ``accept()`` failed for lack of resources (asyncio's own delay)."""
 HTTP_RESERVE = 8
 """Slots only HTTP may use past the cap, so health and triage answer at the cap."""
+TLS_HANDSHAKE_S = 10.0
+"""A TLS client that has not finished its handshake by then is dropped (and frees its slot)."""
 DESCRIPTOR_HEADROOM = 64
 """Descriptors kept for everything but clients when the cap is derived from the open-file
 limit: SQLite keeps three per connection (database, WAL, shared memory) for the writer
@@ -175,8 +178,11 @@ class Acceptor:
         name: str,
         refusal: bytes,
         reserve: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._sock = sock
+        self._tls = tls
+        """Wraps every accepted connection in TLS (the handshake runs in ``_serve``)."""
         self._factory = factory
         self._cap = cap
         self._counters = counters
@@ -235,7 +241,12 @@ class Acceptor:
     async def _serve(self, conn: socket.socket, slot: _Slot) -> None:
         try:
             protocol = _Counted(self._factory(), slot)
-            transport, _ = await self._loop.connect_accepted_socket(lambda: protocol, conn)
+            transport, _ = await self._loop.connect_accepted_socket(
+                lambda: protocol,
+                conn,
+                ssl=self._tls,
+                ssl_handshake_timeout=TLS_HANDSHAKE_S if self._tls is not None else None,
+            )
             if self._closed:
                 transport.close()  # shutdown began while it was being set up
         except BaseException as exc:

@@ -17,6 +17,7 @@ answer, streams included, and ``nosniff`` so no answer is ever run as a script.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,17 +36,20 @@ from sidelog.ingest.accept import (
     socket_address,
 )
 from sidelog.ingest.http_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S
+from sidelog.ingest.http_identity import TOKENS, acting_as, with_client_names
 from sidelog.ingest.http_refusals import record_refusals
 from sidelog.ingest.http_routes import ENGINE, SCRIPT, STATE_CHANGING, TOKEN, add_routes, json_response
 from sidelog.ingest.http_security import (
     ALLOWED_METHODS,
     AccessPolicy,
     ApiError,
+    check_read_only,
     check_state_change,
     preflight_headers,
 )
 from sidelog.ingest.http_stream import STREAM_OPTIONS, STREAMS, StreamClient, StreamOptions, stream
 from sidelog.ingest.http_wire import wire_logger
+from sidelog.ingest.tokens import Identity, TokenTable
 
 if TYPE_CHECKING:
     from sidelog.config import Settings
@@ -109,32 +113,41 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
         return _error(exc.status, reason, headers)
 
 
-def _check_access(request: web.Request) -> str | None:
-    """Token, Host, Origin (and state-change) checks; returns the (allowed) Origin, if any."""
+def _check_access(request: web.Request) -> tuple[str | None, Identity | None]:
+    """Token, Host, Origin, read-only (and state-change) checks.
+
+    Returns the (allowed) Origin, if any, and who the bearer token names.
+    """
     policy = request.app[POLICY]
-    token = request.app[TOKEN]
+    tokens = request.app[TOKENS]
     authorization = request.headers.get("Authorization")
     if request.method != "OPTIONS" and request.path != "/sidelog.js":
         peer = request.transport.get_extra_info("peername") if request.transport else None
         peer_host = str(peer[0]) if isinstance(peer, tuple) else None
-        policy.check_token(authorization, peer_host, token)
-    if not policy.bearer_matches(authorization, token):
+        identity = policy.authenticate(authorization, peer_host, tokens)
+    else:
+        identity = tokens.match_bearer(authorization)
+    if identity is None:
         policy.check_host(request.headers.get("Host"))
     origin = request.headers.get("Origin")
     policy.check_origin(origin)
+    check_read_only(identity, request.method, request.path)
     if request.method == "POST" and request.match_info.handler in STATE_CHANGING:
         check_state_change(request.headers, f"POST {request.path[:120]}")
-    return origin
+    return origin, identity
 
 
 @web.middleware
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    origin = _check_access(request)
+    origin, identity = _check_access(request)
     if origin is not None:
         request[CORS_ORIGIN] = origin
     if request.method == "OPTIONS":
         return _preflight(request, origin)
-    return await handler(request)
+    if identity is None or identity.name is None:
+        return await handler(request)
+    with acting_as(identity.name):  # its events carry details.client (http_identity.py)
+        return await handler(request)
 
 
 async def _expect_continue(request: web.Request) -> web.StreamResponse | None:
@@ -184,19 +197,29 @@ async def _response_headers(request: web.Request, response: web.StreamResponse) 
 
 
 def build_app(
-    api: EngineAPI, settings: Settings, options: HttpOptions | None = None, *, token: str | None = None
+    api: EngineAPI,
+    settings: Settings,
+    options: HttpOptions | None = None,
+    *,
+    token: str | None = None,
+    tokens: TokenTable | None = None,
 ) -> web.Application:
     """The aiohttp application over ``api`` (not yet listening).
 
     ``token`` is what a remote client's ``Authorization: Bearer`` must carry; on a
     loopback bind it is optional (it then also stands in for the ``Host`` check).
+    ``tokens``, when given, is every accepted token (the shared one and the tokens
+    file's named and read-only ones) and replaces ``token``.
     """
     options = options or HttpOptions()
+    table = tokens if tokens is not None else TokenTable(token)
+    api = with_client_names(api, table)
     endpoint = settings.http_endpoint
     bind_host = endpoint.host if endpoint is not None else "127.0.0.1"
     app = web.Application(middlewares=[record_refusals, _json_errors, _guard])
     app[ENGINE] = api
     app[TOKEN] = token
+    app[TOKENS] = table
     app[POLICY] = AccessPolicy.build(
         bind_host=bind_host,
         allowed_hosts=settings.allowed_hosts,
@@ -250,8 +273,10 @@ async def start_http_server(
     settings: Settings,
     *,
     token: str | None = None,
+    tokens: TokenTable | None = None,
     options: HttpOptions | None = None,
     cap: ConnectionCap | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> HttpListener:
     """Listen on ``settings.http`` (port 0 picks a free port: see ``HttpListener.address``).
 
@@ -263,7 +288,8 @@ async def start_http_server(
     within ``cap`` (shared with the sockets; ``sidelog.server`` makes it) plus
     ``HTTP_RESERVE``, so ``GET /v1/health`` answers while socket clients hold every
     slot. An idle connection, or one that never finishes its request, is closed after
-    ``keepalive_timeout_s``, so none holds a slot for long.
+    ``keepalive_timeout_s``, so none holds a slot for long. With ``tls`` every
+    connection is HTTPS (sidelog/ingest/tls.py).
     """
     endpoint = settings.http_endpoint
     if endpoint is None:
@@ -275,7 +301,8 @@ async def start_http_server(
     runner: web.AppRunner | None = None
     acceptors: list[Acceptor] = []
     try:
-        app = build_app(api, settings, options, token=token)  # reads sidelog.js: a descriptor too
+        # build_app reads sidelog.js: a descriptor too
+        app = build_app(api, settings, options, token=token, tokens=tokens)
         runner = web.AppRunner(
             app,
             handle_signals=False,
@@ -295,8 +322,9 @@ async def start_http_server(
                 cap,
                 api.counters,
                 name=f"http {address}",
-                refusal=http_refusal(cap),
+                refusal=http_refusal(cap) if tls is None else b"",
                 reserve=HTTP_RESERVE,
+                tls=tls,
             )
             acceptor.start()
             acceptors.append(acceptor)

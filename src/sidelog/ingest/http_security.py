@@ -10,9 +10,11 @@ browser send requests to loopback. Three checks keep such pages out:
   "simple" ``text/plain`` requests and ``sendBeacon`` calls that skip CORS preflight,
   so refusing it *before* reading the body means such a page stores nothing.
   ``Origin: null`` (sandboxed frames, ``file:`` pages, redirects) is refused.
-* On a non-loopback bind, non-loopback peers must send ``Authorization: Bearer``.
-  A request with the right token may use any ``Host`` (a rebinding page cannot know
-  the token), so remote clients can use whatever name reaches the machine.
+* On a non-loopback bind, non-loopback peers must send ``Authorization: Bearer``
+  with the shared token or one of the tokens file's (``sidelog.ingest.tokens``).
+  A request with a known token may use any ``Host`` (a rebinding page cannot know
+  the token), so remote clients can use whatever name reaches the machine. A
+  read-only token may only read (``check_read_only``).
 
 CORS answers echo the one allowed origin with ``Vary: Origin``; never ``*``.
 
@@ -29,13 +31,13 @@ keeps taking ``text/plain`` from ``sendBeacon``.
 from __future__ import annotations
 
 import functools
-import hmac
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sidelog.config import is_loopback_host
+from sidelog.ingest.tokens import Identity, TokenTable
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_REQUEST_HEADERS = frozenset(
@@ -149,24 +151,49 @@ class AccessPolicy:
     @staticmethod
     def bearer_matches(authorization: str | None, token: str | None) -> bool:
         """Whether ``Authorization`` carries ``Bearer <token>`` (constant-time compare)."""
-        scheme, _, value = (authorization or "").partition(" ")
-        return bool(
-            token
-            and scheme.lower() == "bearer"
-            and hmac.compare_digest(value.strip().encode(), token.encode())
-        )
+        return TokenTable(token).match_bearer(authorization) is not None
 
     def check_token(self, authorization: str | None, peer_host: str | None, token: str | None) -> None:
         """On a remote bind, raise 401 unless a non-loopback peer sent the right bearer token."""
-        if not self.require_token or (peer_host is not None and is_loopback_host(peer_host)):
-            return
-        if self.bearer_matches(authorization, token):
-            return
+        self.authenticate(authorization, peer_host, TokenTable(token))
+
+    def authenticate(
+        self, authorization: str | None, peer_host: str | None, tokens: TokenTable
+    ) -> Identity | None:
+        """Who the bearer token says the client is (``None``: no known token).
+
+        On a remote bind a non-loopback peer without a known token gets 401; loopback
+        peers, and every peer of a loopback bind, need none (a named token they send
+        still names them).
+        """
+        identity = tokens.match_bearer(authorization)
+        if identity is not None or not self.require_token:
+            return identity
+        if peer_host is not None and is_loopback_host(peer_host):
+            return None
         raise ApiError(
             401,
             "authentication required: send 'Authorization: Bearer <token>' (the token is in the "
-            "file 'token' beside the database)",
+            "file 'token' beside the database, or one of the tokens file's)",
             {"WWW-Authenticate": 'Bearer realm="sidelog"'},
+        )
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""What a read-only token may do: look, never ingest or change state."""
+INGEST_GETS = frozenset({"/v1/logging"})
+"""Routes that store what a ``GET`` carries (``logging.handlers.HTTPHandler``'s default)."""
+
+
+def check_read_only(identity: Identity | None, method: str, path: str) -> None:
+    """Raise 403 when a read-only token asks for anything but reading."""
+    if identity is None or not identity.read_only:
+        return
+    if method not in READ_METHODS or path.rstrip("/") in INGEST_GETS:
+        raise ApiError(
+            403,
+            f"the token of {identity.name!r} is read-only: {method} {path[:120]} is refused "
+            "(it may only GET events, errors, health and the stream)",
         )
 
 

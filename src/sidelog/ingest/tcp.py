@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import os
 import socket
 import stat
@@ -40,6 +39,7 @@ from sidelog.ingest.accept import (
     socket_refusal,
 )
 from sidelog.ingest.protocol import AuthLine, HttpSighting, LineDecoder, Rejection, SyncRequest
+from sidelog.ingest.tokens import TokenTable, stamp_client
 from sidelog.pipeline.queue import Origin
 
 if TYPE_CHECKING:
@@ -69,12 +69,21 @@ lines and never reads must not grow the server's memory."""
 class IngestConnection(asyncio.Protocol):
     """One socket client speaking newline-delimited JSON."""
 
-    def __init__(self, sink: IngestSink, kind: str, require_auth: bool, token: str | None = None) -> None:
+    def __init__(
+        self,
+        sink: IngestSink,
+        kind: str,
+        auth: bool,
+        token: str | None = None,
+        tokens: TokenTable | None = None,
+    ) -> None:
         self._sink = sink
         self._kind = kind
-        self._require_auth = require_auth
-        self._token = token or ""
-        """What a remote client's ``{"auth": …}`` line must match; empty refuses them all."""
+        self._require_auth = auth
+        self._tokens = tokens if tokens is not None else TokenTable(token)
+        """What an ``{"auth": …}`` line may match (shared or named); empty refuses all."""
+        self._client: str | None = None
+        """The name of a named token it sent: its events carry ``details.client``."""
         self._decoder = LineDecoder(
             default_source="server", limits=sink.limits, dialect_counts=sink.counters.dialects
         )
@@ -184,19 +193,23 @@ class IngestConnection(asyncio.Protocol):
                 self.close()
                 return
             if isinstance(item, AuthLine):
-                if not self._require_auth:
-                    # Loopback and Unix clients need no token; a client configured with
-                    # one (SIDELOG_TOKEN) must still be able to talk to a local sidelog.
-                    continue
-                token = self._token
-                if token and hmac.compare_digest(item.token.encode(), token.encode()):
-                    self._require_auth = False
-                else:
+                if events:
+                    self._admit(events)
+                    events = []
+                identity = self._tokens.match(item.token)
+                if identity is None:
+                    if not self._require_auth:
+                        continue  # loopback/Unix: a client with SIDELOG_TOKEN set still talks
                     self._refuse_auth()
                     return
+                if identity.read_only:
+                    self._refuse_auth(f"the token of {identity.name!r} is read-only: it cannot send events")
+                    return
+                self._require_auth = False
+                self._client = identity.name
                 continue
             if events:
-                sink.admit(events, self._origin)
+                self._admit(events)
                 events = []
             if isinstance(item, Rejection):
                 sink.reject(1, self._origin)
@@ -209,14 +222,16 @@ class IngestConnection(asyncio.Protocol):
                 self._pending_syncs += 1
                 sink.request_sync(self._origin, self._synced)
         if events:
-            sink.admit(events, self._origin)
+            self._admit(events)
 
-    def _refuse_auth(self) -> None:
+    def _admit(self, events: list[Event]) -> None:
+        if self._client is not None:
+            stamp_client(events, self._client)
+        self._sink.admit(events, self._origin)
+
+    def _refuse_auth(self, reason: str = 'authentication required: send {"auth": "<token>"} first') -> None:
         self._sink.counters.auth_failed += 1
-        self._reply(
-            {"error": 'authentication required: send {"auth": "<token>"} first', "line": 1},
-            force=True,
-        )
+        self._reply({"error": reason, "line": 1}, force=True)
         self.close()
 
     def _synced(self, origin: Origin) -> None:
@@ -266,23 +281,30 @@ class SocketListener:
 
 
 async def start_socket_servers(
-    sink: IngestSink, settings: Settings, *, token: str | None, cap: ConnectionCap | None = None
+    sink: IngestSink,
+    settings: Settings,
+    *,
+    token: str | None,
+    tokens: TokenTable | None = None,
+    cap: ConnectionCap | None = None,
 ) -> list[SocketListener]:
     """Bind the TCP and Unix endpoints ``settings`` name; all or none (``StartupError``).
 
-    ``token`` is what remote TCP clients must send first; loopback and Unix clients
-    never need it. ``cap`` is the connection budget shared with HTTP
-    (``sidelog.server`` makes it); without one, a cap of their own from
-    ``max_connections`` or the open-file limit.
+    ``token`` is what remote TCP clients must send first (``tokens``, when given, all
+    the accepted ones); loopback and Unix clients never need one. ``cap`` is the
+    connection budget shared with HTTP (``sidelog.server`` makes it); without one, a
+    cap of their own from ``max_connections`` or the open-file limit.
     """
     if cap is None:
         cap = ConnectionCap(settings.max_connections or default_max_connections())
     listeners: list[SocketListener] = []
     try:
         if settings.tcp_endpoint is not None:
-            listeners.append(await start_tcp_server(sink, settings.tcp_endpoint, token=token, cap=cap))
+            listeners.append(
+                await start_tcp_server(sink, settings.tcp_endpoint, token=token, tokens=tokens, cap=cap)
+            )
         if settings.unix is not None:
-            listeners.append(await start_unix_server(sink, settings.unix, cap=cap))
+            listeners.append(await start_unix_server(sink, settings.unix, tokens=tokens, cap=cap))
     except BaseException:
         for listener in listeners:
             await listener.close()
@@ -291,10 +313,16 @@ async def start_socket_servers(
 
 
 async def start_tcp_server(
-    sink: IngestSink, endpoint: Endpoint, *, token: str | None, cap: ConnectionCap | None = None
+    sink: IngestSink,
+    endpoint: Endpoint,
+    *,
+    token: str | None,
+    tokens: TokenTable | None = None,
+    cap: ConnectionCap | None = None,
 ) -> SocketListener:
     """Listen for NDJSON on ``endpoint``; a non-loopback bind makes clients authenticate."""
     require_auth = not endpoint.is_loopback
+    table = tokens if tokens is not None else TokenTable(token)
     cap = cap or ConnectionCap(default_max_connections())
     sockets = await bind_sockets("tcp", endpoint)
     address = socket_address(sockets[0])
@@ -303,7 +331,7 @@ async def start_tcp_server(
         for sock in sockets:
             acceptor = Acceptor(
                 sock,
-                lambda: IngestConnection(sink, "tcp", require_auth, token),
+                lambda: IngestConnection(sink, "tcp", require_auth, tokens=table),
                 cap,
                 sink.counters,
                 name=f"tcp {address}",
@@ -321,7 +349,7 @@ async def start_tcp_server(
 
 
 async def start_unix_server(
-    sink: IngestSink, path: Path, *, cap: ConnectionCap | None = None
+    sink: IngestSink, path: Path, *, tokens: TokenTable | None = None, cap: ConnectionCap | None = None
 ) -> SocketListener:
     """Listen on a Unix socket created with mode 0600 (never stealing a live server's path)."""
     await _claim_unix_path(path)
@@ -334,7 +362,7 @@ async def start_unix_server(
         os.chmod(path, 0o600)
         acceptor = Acceptor(
             sock,
-            lambda: IngestConnection(sink, "unix", False),
+            lambda: IngestConnection(sink, "unix", False, tokens=tokens),
             cap,
             sink.counters,
             name=f"unix {path}",

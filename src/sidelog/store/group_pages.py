@@ -22,6 +22,17 @@ import orjson
 
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup
 
+ACTIVE_SNOOZE = (  # a snooze row ``s`` that still hides its group (store/group_snooze.py)
+    "s.fingerprint = error_groups.fingerprint AND error_groups.first_seen <= s.snoozed_at "
+    "AND (error_groups.resolved_at IS NULL OR error_groups.resolved_at <= s.snoozed_at) "
+    "AND (s.until_ms IS NULL OR s.until_ms > ?) "
+    "AND (s.until_count IS NULL OR error_groups.count < s.until_count)"
+)
+HIDE_SNOOZED = f"NOT EXISTS (SELECT 1 FROM group_snoozes AS s WHERE {ACTIVE_SNOOZE})"
+"""The page query's term that hides the groups snoozed at the time bound to its ``?``
+(one primary-key probe of ``group_snoozes`` per row the page walks)."""
+
+
 SORTS: dict[str, tuple[str, ...]] = {
     "last_seen": ("last_seen", "last_event_id"),
     "count": ("count",),
@@ -111,6 +122,8 @@ class GroupQuery(TypedDict, total=False):
     at all and ``backwards``, the last rows of the order)."""
     backwards: bool
     """Read from the end of the order towards its start (smallest first)."""
+    hide_snoozed_at: int | None
+    """Leave out the groups snoozed at this time (ms; store/group_snooze.py)."""
 
 
 def groups_sql(
@@ -122,6 +135,7 @@ def groups_sql(
     after: GroupCursor | None = None,
     before: GroupCursor | None = None,
     backwards: bool = False,
+    hide_snoozed_at: int | None = None,
 ) -> tuple[str, list[Any]]:
     """The page query of ``StoreReader.groups`` and its parameters
     (tests/store/test_query_plans.py checks its plan for every sort)."""
@@ -138,6 +152,9 @@ def groups_sql(
         # ``+`` keeps SQLite walking the sort's index instead of sorting the user's groups.
         terms.append("+fingerprint IN (SELECT fingerprint FROM events WHERE user_id = ? AND resolved = 0)")
         params.append(user)
+    if hide_snoozed_at is not None:
+        terms.append(HIDE_SNOOZED)
+        params.append(hide_snoozed_at)
     for cursor, comparison in ((after, "<"), (before, ">")):
         if cursor is None:
             continue

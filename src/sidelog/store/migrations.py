@@ -19,12 +19,15 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from sidelog.store.schema import (
+    forward_cursors,
     group_order_indexes,
+    group_snoozes,
     metadata,
     received_at_index,
     session_index,
     trace_index,
     user_unresolved_index,
+    view_marks,
 )
 from sidelog.trace_ids import trace_id_of
 
@@ -92,11 +95,27 @@ def _index_group_orders(conn: sqlite3.Connection) -> None:
         conn.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=_DIALECT)))
 
 
+def _add_triage_tables(conn: sqlite3.Connection) -> None:
+    """6: ``group_snoozes`` (a group hidden for a time or until N more events) and
+    ``view_marks`` (when the errors pane was last looked at): two new, empty tables,
+    so the step costs nothing whatever the file's size."""
+    for table in (group_snoozes, view_marks):
+        conn.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=_DIALECT)))
+
+
+def _add_forward_cursors(conn: sqlite3.Connection) -> None:
+    """7: ``forward_cursors``, the last event id sent to each ``--forward`` destination
+    (sidelog/forward/cursor.py): one new, empty table."""
+    conn.execute(str(CreateTable(forward_cursors, if_not_exists=True).compile(dialect=_DIALECT)))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _index_received_at),
     (3, _add_trace_id),
     (4, _cover_user_unresolved),
     (5, _index_group_orders),
+    (6, _add_triage_tables),
+    (7, _add_forward_cursors),
 )
 """``(version, step)`` in order; ``step`` turns version ``version - 1`` into ``version``."""
 

@@ -155,6 +155,7 @@ class StoreReader:
             after=query.get("after"),
             before=query.get("before"),
             backwards=query.get("backwards", False),
+            hide_snoozed_at=query.get("hide_snoozed_at"),
         )
         return [group_from_row(row) for row in await self._all(sql, params)]
 

@@ -141,6 +141,39 @@ for _name, _columns in _GROUP_ORDERS.items():
     group_order_indexes.append(Index(f"ix_error_groups_status_{_name}", error_groups.c.status, *_keys))
     group_order_indexes.append(Index(f"ix_error_groups_{_name}", *_keys))
 
+# Triage state beside the groups (schema version 6). A snooze hides an unresolved group
+# from the unresolved list until ``until_ms`` passes or its count reaches ``until_count``
+# (store/group_snooze.py). It is keyed by fingerprint with no foreign key: a group deleted
+# (``ClearJob``) leaves its snooze behind, which every read ignores (a group first seen
+# after ``snoozed_at`` is a new group) and the next snooze written sweeps away.
+group_snoozes = Table(
+    "group_snoozes",
+    metadata,
+    Column("fingerprint", Text, primary_key=True),
+    Column("snoozed_at", Integer, nullable=False),
+    Column("until_ms", Integer, nullable=True),
+    Column("until_count", Integer, nullable=True),
+)
+# When each view was last looked at, by name (``errors``: the errors pane's "new since
+# you last looked" marker), kept in the file so it survives restarts and follows the
+# database, not the terminal. Schema version 6.
+view_marks = Table(
+    "view_marks",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("looked_at", Integer, nullable=False),
+)
+
+forward_cursors = Table(
+    "forward_cursors",
+    metadata,
+    Column("destination", Text, primary_key=True),
+    Column("last_id", Integer, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+)
+"""The last event id forwarded to each ``--forward`` destination (sidelog/forward/cursor.py),
+so a restart resumes where delivery stopped. Added by schema version 7."""
+
 INSERT_EVENTS_SQL = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMN_NAMES)}) "
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMN_NAMES)})"

@@ -36,6 +36,7 @@ from sidelog.store.database import StoreError
 from sidelog.tui.commands import PaletteEntry, SidelogCommands, keyed_commands
 from sidelog.tui.filter_actions import FilterActions
 from sidelog.tui.held import HeldBatches
+from sidelog.tui.histogram_actions import HistogramActions, HistogramBar
 from sidelog.tui.intervals import Intervals
 from sidelog.tui.keys import APP_BINDINGS
 from sidelog.tui.live import LiveFeed
@@ -43,6 +44,7 @@ from sidelog.tui.messages import EngineFailed, EngineStarted, EventsCommitted
 from sidelog.tui.screens.help import HelpScreen
 from sidelog.tui.screens.main import MainScreen
 from sidelog.tui.screens.rejected import open_rejected
+from sidelog.tui.startup import show_newest
 from sidelog.tui.store_commands import store_commands
 from sidelog.tui.styles import stylesheet_path
 from sidelog.tui.timeline_actions import TimelineActions
@@ -59,7 +61,7 @@ MEDIUM_COLUMNS = 100
 only the stream. Which pane shows at which tier is in ``styles/app.tcss``."""
 
 
-class SidelogApp(FilterActions, TimelineActions):
+class SidelogApp(FilterActions, TimelineActions, HistogramActions):
     """sidelog's terminal UI over one engine it starts, feeds from, and drains on quit."""
 
     TITLE = "sidelog"
@@ -110,6 +112,7 @@ class SidelogApp(FilterActions, TimelineActions):
             yield FilterSidebar(id="sidebar")
             with Vertical(id="centre"):
                 yield FilterSummary(id="summary")
+                yield HistogramBar(clock=self._clock, refresh_every=self._intervals.counts, id="histogram")
                 yield Static("starting sidelog…", id="stream-placeholder")
             every = self._intervals
             yield ErrorsPane(
@@ -161,33 +164,29 @@ class SidelogApp(FilterActions, TimelineActions):
         from sidelog.server import start_server
 
         try:
-            running = await start_server(self.settings)
+            running = await start_server(self.settings, opened=self._store_opened)
         except (StartupError, StoreError, OSError) as exc:
             self.post_message(EngineFailed(str(exc)))
             return
         self.post_message(EngineStarted(running.engine))
 
+    async def _store_opened(self, engine: Engine) -> None:
+        """The store is open, nothing bound yet: the newest events go on screen first (tui/startup.py)."""
+        if not self._quitting:
+            self._subscription = engine.subscribe(maxsize=4096)
+            await show_newest(self, engine, clock=self._clock, flt=self.flt)
+            self._follow_live(self._subscription)
+
     async def on_engine_started(self, message: EngineStarted) -> None:
-        """Mount the stream over the running engine and start following it."""
+        """The endpoints are bound (the stream already shows the store): start the other panes."""
         engine = self.engine = message.engine
-        if self._quitting:
-            return
-        self._subscription = engine.subscribe(maxsize=4096)
-        placeholder = self.query_one("#stream-placeholder")
-        stream = StreamView(engine, clock=self._clock, id="stream")
-        await self.query_one("#centre").mount(stream, after=placeholder)
-        await placeholder.remove()
-        stream.focus()
-        if not self.flt.is_empty:
-            await stream.set_filter(self.flt)
-        if self._quitting:  # `q` came while mounting: start nothing on an engine that is stopping
+        if self._quitting:  # `q` came while starting: start nothing on an engine that is stopping
             return
         self.query_one("#errors", ErrorsPane).attach(engine)
         self._refresh_counts()
         self.set_interval(self._intervals.counts, self._refresh_counts, name="sidebar-counts")
         self.set_interval(self._intervals.health, self._refresh_health, name="health")
         self._refresh_health()
-        self._follow_live(self._subscription)
         gc.freeze()  # start-up objects live as long as the app: no ~100 ms full scans of them
         self.ready.set()
 
@@ -218,6 +217,7 @@ class SidelogApp(FilterActions, TimelineActions):
 
     def _show_batches(self, batches: list[CommittedBatch], errors: bool) -> None:
         with self.batch_update():
+            self.query_one(HistogramBar).add_batches(batches)
             for stream in self.query(StreamView):
                 for batch in batches:
                     stream.add_batch(batch)

@@ -42,6 +42,47 @@ APP_BINDINGS: list[BindingType] = [
         id="app.rejected",
         tooltip="Rejected input: the last refused lines and requests, and why",
     ),
+    # The histogram above the stream (tui/histogram_actions.py); on the main screen only.
+    Binding(
+        "n",
+        "error_spike(1)",
+        "Next spike",
+        show=False,
+        id="app.spike-next",
+        tooltip="Histogram: show the next error spike (sets since/until to it)",
+    ),
+    Binding(
+        "N",
+        "error_spike(-1)",
+        "Previous spike",
+        show=False,
+        id="app.spike-previous",
+        tooltip="Histogram: show the previous error spike (sets since/until to it)",
+    ),
+    Binding(
+        "plus,equals_sign",
+        "histogram_zoom(-1)",
+        "Zoom in",
+        show=False,
+        id="app.zoom-in",
+        tooltip="Histogram: finer buckets, a shorter time range",
+    ),
+    Binding(
+        "minus",
+        "histogram_zoom(1)",
+        "Zoom out",
+        show=False,
+        id="app.zoom-out",
+        tooltip="Histogram: coarser buckets, a longer time range",
+    ),
+    Binding(
+        "h",
+        "toggle_histogram",
+        "Histogram",
+        show=False,
+        id="app.histogram",
+        tooltip="Hide or show the histogram",
+    ),
     *(
         Binding(str(n), f"toggle_level('{level}')", f"Toggle {level}", show=False, id=f"app.level-{level}")
         for n, level in enumerate(LEVELS, 1)

@@ -9,6 +9,9 @@ highlighted (``TextLines``) and the Sentry breadcrumbs as a timeline
 10,000-key object opens at once; ``w`` wraps long lines in all of them. Every value is
 sanitized and built into ``Content``/``Text`` (never markup).
 
+``f`` on an event of an error group opens the group's user feedback (the reports
+linked to it and the ``userMessage``s its events showed: ``tui/screens/feedback.py``).
+
 The screen is dismissed with ``None`` (closed), ``{"user": user_id}`` or
 ``{"session": session_id}``: the app applies the latter two as a stream filter.
 """
@@ -21,15 +24,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Static
 
 from sidelog.events import Event
 from sidelog.stackframes import stack_text
 from sidelog.tui.repro import copy_bundle, is_error
 from sidelog.tui.screens import detail_parts as parts
+from sidelog.tui.screens.feedback import open_feedback
 from sidelog.tui.screens.timeline import open_timeline
 from sidelog.tui.widgets.breadcrumbs import BreadcrumbView, breadcrumb_rows
 from sidelog.tui.widgets.line_view import LineView
+from sidelog.tui.widgets.quiet_footer import QuietFooter
 from sidelog.tui.widgets.stack_view import StackView
 from sidelog.tui.widgets.text_lines import TextLines
 
@@ -74,6 +79,7 @@ class EventDetailScreen(Screen[DetailResult]):
         Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False, id="detail.previous-tab"),
         Binding("v", "timeline", "Timeline", id="detail.timeline"),
         Binding("b", "copy_bundle", "Copy repro bundle", id="detail.bundle"),
+        Binding("f", "feedback", "User feedback", id="detail.feedback"),
     ]
 
     def __init__(self, event: Event) -> None:
@@ -119,7 +125,7 @@ class EventDetailScreen(Screen[DetailResult]):
                 yield TextLines(pretty, json=event.details is not None, id="detail-json")
                 if self._crumbs:
                     yield BreadcrumbView(self._crumbs, id="detail-crumbs")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         """Label the views and focus the first one (the stack when there is one)."""
@@ -171,6 +177,8 @@ class EventDetailScreen(Screen[DetailResult]):
             return bool(self._stack)
         if action == "copy_bundle":
             return is_error(self.event)
+        if action == "feedback":
+            return self.event.fingerprint is not None
         return True
 
     def action_close(self) -> None:
@@ -212,6 +220,10 @@ class EventDetailScreen(Screen[DetailResult]):
         """Copy this error's repro bundle as Markdown (tui/repro.py)."""
         if is_error(self.event):
             copy_bundle(self, event=self.event)
+
+    def action_feedback(self) -> None:
+        """The group's user feedback: linked reports, and what users saw (tui/screens/feedback.py)."""
+        open_feedback(self.app, self.event.fingerprint)
 
     def action_toggle_in_app(self) -> None:
         """Show the app's own frames only, or every frame again (and bring the stack up)."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events, work
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.content import Content
 from textual.message import Message
@@ -38,38 +38,21 @@ from sidelog.tui import humanize
 from sidelog.tui.commands import PaletteCommand
 from sidelog.tui.repro import copy_bundle
 from sidelog.tui.screens.prompt import PromptScreen
-from sidelog.tui.widgets.errors_bulk import BulkTriage
-from sidelog.tui.widgets.errors_rows import LoadedGroups, PageReader, order, pane_title, prompt
+from sidelog.tui.widgets.errors_keys import ERRORS_BINDINGS, FeedbackKey, palette_commands
+from sidelog.tui.widgets.errors_pages import PageReader
+from sidelog.tui.widgets.errors_rows import LoadedGroups, RowExtras, order, pane_title, prompt
+from sidelog.tui.widgets.errors_watch import WatchTriage
 
 GROUP_LIMIT = 100
 """Groups read per page (the first page is read again whenever errors arrive)."""
 MORE_AHEAD = 40
 """Read the next page once the cursor is this close to the end of the list."""
-_PALETTE = (
-    ("resolve", "r", "Resolve the highlighted error group"),
-    ("reopen", "u", "Reopen the highlighted error group"),
-    ("toggle_view", "t", "Show resolved error groups too"),
-    ("cycle_sort", "o", "Sort error groups by last seen, count, first seen or regressed"),
-    ("copy_bundle", "b", "Copy the highlighted error group's repro bundle"),
-    ("resolve_all", "R", "Resolve every unresolved error group…"),
-    ("undo_bulk", "U", "Undo the bulk resolve (reopen those groups)"),
-)
-"""``(action, key, title)`` of the palette commands, offered where ``check_action`` allows."""
 
 
-class ErrorsPane(BulkTriage):
+class ErrorsPane(WatchTriage, FeedbackKey):
     """Error groups with count, last seen and regressed mark; triage keys act on the cursor."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "resolve", "Resolve", id="errors.resolve"),
-        Binding("u", "reopen", "Reopen", id="errors.reopen"),
-        Binding("t", "toggle_view", "Resolved too", id="errors.toggle-view"),
-        Binding("enter", "select", "Show events", id="errors.show-events"),
-        Binding("b", "copy_bundle", "Copy repro bundle", id="errors.bundle"),
-        Binding("o", "cycle_sort", "Sort", id="errors.sort"),
-        Binding("R", "resolve_all", "Resolve all", show=False, id="errors.resolve-all"),
-        Binding("U", "undo_bulk", "Undo resolve all", show=False, id="errors.undo-bulk"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = ERRORS_BINDINGS
 
     show_all: reactive[bool] = reactive(False)
     """List resolved groups too (``t``); otherwise only unresolved ones."""
@@ -112,7 +95,7 @@ class ErrorsPane(BulkTriage):
         self._binding_state: tuple[bool, ...] = ()
         self._rebuilding = False
         self._unresolved_total = 0
-        self._built: LRUCache[tuple[ErrorGroup, int, str, str, str], Option] = LRUCache(20_000)
+        self._built: LRUCache[tuple[ErrorGroup, int, str, str, str, RowExtras], Option] = LRUCache(20_000)
         """Rows already built: a row rebuilt only when its group, width or shown age changes."""
 
     # ------------------------------------------------------------------ data
@@ -120,7 +103,7 @@ class ErrorsPane(BulkTriage):
     def attach(self, engine: Engine) -> None:
         """Start showing ``engine``'s groups (called once the engine runs)."""
         self._engine = engine
-        self._pages = PageReader(engine)
+        self._pages = PageReader(engine, self._clock)
         self.reload()
 
     def errors_arrived(self) -> None:
@@ -137,17 +120,32 @@ class ErrorsPane(BulkTriage):
         self._last_reload = time.monotonic()
         if self._engine is None or self._pages is None:
             return
+        if self._bell is None:
+            await self.start_watching()
         sort = self.sort
-        status = None if self.show_all else "unresolved"
-        page, more = await self._pages.page(status=status, sort=sort, limit=GROUP_LIMIT)
+        query = self._query()
+        query["sort"] = sort
+        page, more = await self._pages.page(limit=GROUP_LIMIT, **query)
+        self.snoozed = 0
+        if not self.show_all:
+            await self.count_snoozed()
         if more:  # the title counts them all, not just the listed ones
-            self._unresolved_total = await self._engine.reader.unresolved_count()
+            self._unresolved_total = await self._engine.reader.unresolved_count() - self.snoozed
         else:
             self._unresolved_total = 0
+        await self.check_regressions()
         if self._loaded.sort != sort:
             self._loaded = LoadedGroups(sort)
         self._loaded.first_page(page, more)  # unless the window is further down
         self.show_groups(self._listed())
+        await self._pages.read_extras(page)  # sparklines, reports, snoozes: drawn once read
+        self.rerender()
+
+    def _query(self) -> GroupQuery:
+        """The groups of the view: every one (``t``), or the unresolved ones not snoozed."""
+        if self.show_all:
+            return {"status": None}
+        return {"status": "unresolved", "hide_snoozed_at": self._clock()}
 
     def _listed(self) -> list[ErrorGroup]:
         """The groups read so far, plus those resolved here (kept until the view changes)."""
@@ -167,8 +165,8 @@ class ErrorsPane(BulkTriage):
         cursor = loaded.prev if where == "before" else loaded.next
         if self._pages is None or (cursor is None and where != "last"):
             return
-        status = None if self.show_all else "unresolved"
-        query: GroupQuery = {"status": status, "sort": loaded.sort, "backwards": where == "last"}
+        query = self._query()
+        query["sort"], query["backwards"] = loaded.sort, where == "last"
         query["after" if where == "after" else "before"] = cursor if where != "last" else None
         page, more = await self._pages.page(limit=GROUP_LIMIT, **query)
         if loaded is not self._loaded or cursor != (loaded.prev if where == "before" else loaded.next):
@@ -179,6 +177,8 @@ class ErrorsPane(BulkTriage):
         self.show_groups(self._listed())
         if where == "last" and self._groups:
             self.highlighted = len(self._groups) - 1
+        await self._pages.read_extras(page)
+        self.rerender()
 
     def action_last(self) -> None:
         """``end``: the last group of all (its page read backwards), not the window's last."""
@@ -224,7 +224,9 @@ class ErrorsPane(BulkTriage):
         listed_open = sum(1 for group in self._groups if group.status == "unresolved")
         unresolved = max(listed_open, self._unresolved_total)
         at_top = self._loaded.prev is None
-        self.border_title = pane_title(self.show_all, self.sort, unresolved, listed_open, at_top)
+        self.border_title = pane_title(
+            self.show_all, self.sort, unresolved, listed_open, at_top, self.snoozed
+        )
         self.set_class(unresolved == 0, "-clear")
         self._sync_bindings()
 
@@ -250,10 +252,11 @@ class ErrorsPane(BulkTriage):
             humanize.age(group.resolved_at or now, now, coarse=True) if group.status == "resolved" else ""
         )
         kind = self._pages.kind(group) if self._pages is not None else ""
-        key = (group, width, seen, resolved, kind)
+        extras = self._pages.extras(group) if self._pages is not None else RowExtras()
+        key = (group, width, seen, resolved, kind, extras)
         option = self._built.get(key)
         if option is None:
-            option = Option(prompt(group, width, seen, resolved, kind), id=group.fingerprint)
+            option = Option(prompt(group, width, seen, resolved, kind, extras), id=group.fingerprint)
             self._built[key] = option
         return option
 
@@ -300,6 +303,8 @@ class ErrorsPane(BulkTriage):
             return group is not None and group.status == "resolved"
         if action in ("select", "copy_bundle"):
             return group is not None
+        if action == "snooze":
+            return self.snooze_allowed()
         return self.bulk_allowed(action)
 
     def watch_highlighted(self, highlighted: int | None) -> None:
@@ -354,17 +359,12 @@ class ErrorsPane(BulkTriage):
 
     def action_copy_bundle(self) -> None:
         """Copy the repro bundle of the highlighted group's newest event (tui/repro.py)."""
-        group = self.highlighted_group
-        if group is not None:
+        if (group := self.highlighted_group) is not None:
             copy_bundle(self, fingerprint=group.fingerprint)
 
     def palette_commands(self) -> list[PaletteCommand]:
         """What the command palette offers for the pane (triage only where it applies)."""
-        return [
-            PaletteCommand(title, f"key: {key} in the errors pane", getattr(self, f"action_{action}"))
-            for action, key, title in _PALETTE
-            if self.check_action(action, ())
-        ]
+        return palette_commands(self)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a group: ask the app to show its events."""

@@ -11,21 +11,11 @@ first page's end but is not on it has left the view (resolved elsewhere, cleared
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Unpack
+from dataclasses import dataclass
 
-from textual.cache import LRUCache
 from textual.content import Content
 
-from sidelog.engine import Engine
-from sidelog.store.group_pages import (
-    DEFAULT_SORT,
-    SORT_LABELS,
-    GroupCursor,
-    GroupQuery,
-    cursor_after,
-    sort_key,
-)
+from sidelog.store.group_pages import DEFAULT_SORT, SORT_LABELS, GroupCursor, cursor_after, sort_key
 from sidelog.store.models import ErrorGroup
 from sidelog.textsafe import clip, safe_text
 from sidelog.tui import humanize
@@ -105,72 +95,97 @@ class LoadedGroups:
         self.groups = [updated if g.fingerprint == updated.fingerprint else g for g in self.groups]
 
 
-def prompt(group: ErrorGroup, width: int, seen: str, resolved: str, kind: str) -> Content:
-    """A group's two lines: count, last seen, state; category, exception type, message."""
+@dataclass(frozen=True, slots=True)
+class RowExtras:
+    """What a row shows besides the group itself, read for its page (tui/widgets/errors_pages.py)."""
+
+    spark: tuple[int, ...] = ()
+    """Events per two-hour bucket over the last 24 hours, oldest first."""
+    reports: int = 0
+    """Users who reported the group through feedback."""
+    new: bool = False
+    """First seen after the pane was last looked at."""
+    snoozed: str = ""
+    """What is left of a snooze (``3h``, ``+40``); empty when not snoozed."""
+
+
+def _marks(group: ErrorGroup, resolved: str, extras: RowExtras) -> list[tuple[str, str, str]]:
+    """``(long, short, style)`` of each mark a row carries, in the order shown."""
+    marks: list[tuple[str, str, str]] = []
     if group.status == "resolved":
-        state: tuple[str, str] = (f"✓ resolved {resolved}", "$text-success")
+        marks.append((f"✓ resolved {resolved}", "✓", "$text-success"))
     elif group.regressed:
-        state = ("↻ regressed", "bold $text-warning")
-    else:
-        state = ("", "")
+        marks.append(("↻ regressed", "↻", "bold $text-warning"))
+    if extras.new:
+        marks.append(("✦ new", "✦", "bold $text-accent"))
+    if extras.snoozed:
+        marks.append((f"snoozed {extras.snoozed}", f"z{extras.snoozed}", "$text-muted"))
+    if extras.reports:
+        shown = humanize.count(extras.reports)
+        marks.append((f"✉ {shown} reported", f"✉{shown}", "bold $text-primary"))
+    return marks
+
+
+def _mark_parts(group: ErrorGroup, resolved: str, extras: RowExtras, width: int) -> list[tuple[str, str]]:
+    """The marks as styled text, each followed by two spaces; marks after the first (the
+    group's state, when it has one) take their short form when the long ones would fill
+    more than half a line."""
+    marks = _marks(group, resolved, extras)
+    texts = [long for long, _, _ in marks]
+    if sum(2 + len(text) for text in texts) > width // 2:
+        texts[1:] = [short for _, short, _ in marks[1:]]
+    return [(text + "  ", style) for text, (_, _, style) in zip(texts, marks, strict=True)]
+
+
+def spark_width(width: int, used: int) -> int:
+    """Buckets the sparkline shows after ``used`` columns: all twelve (two hours each), six of
+    four hours when that is all there is room for, or none."""
+    room = width - used - 2
+    return 12 if room >= 12 else 6 if room >= 6 else 0
+
+
+def prompt(group: ErrorGroup, width: int, seen: str, resolved: str, kind: str, extras: RowExtras) -> Content:
+    """A group's lines: count, last seen and the last 24 hours as a sparkline; then its marks
+    (state, new, snoozed, reports), category, exception type and message."""
+    count = f"×{humanize.count(group.count)}"
+    buckets = spark_width(width, len(count) + 2 + len(seen)) if extras.spark else 0
+    values = list(extras.spark)
+    if buckets and buckets < len(values):  # four-hour buckets: pairs added up
+        values = [a + b for a, b in zip(values[::2], values[1::2], strict=False)]
+    spark = humanize.sparkline(values, buckets)
+    marks = _mark_parts(group, resolved, extras, width)
     kind = safe_text(kind)
-    room = max(8, 2 * width - len(group.category) - 3 - (len(kind) + 2 if kind else 0))
+    used = sum(len(text) for text, _ in marks) + len(group.category) + 2 + (len(kind) + 2 if kind else 0)
+    room = max(8, 2 * width - used - 1)
     message = safe_text(clip(group.message, _MAX_MESSAGE_CHARS))
     if len(message) > room:
         message = message[: room - 1] + "…"
-    style = "$text-muted" if group.status == "resolved" else ""
+    resolved_row = group.status == "resolved"
+    style = "$text-muted" if resolved_row else ""
     parts: list[str | tuple[str, str]] = [
-        (f"×{humanize.count(group.count)}", "bold $text-error" if group.status != "resolved" else style),
+        (count, "$text-muted" if resolved_row else "bold $text-error"),
         ("  " + seen, "$text-muted"),
-        "  ",
-        state,
-        "\n",
-        (safe_text(group.category), "$text-accent"),
-        ": ",
     ]
+    if spark:
+        quiet = resolved_row or not any(values)
+        parts.extend(("  ", (spark, "$text-muted" if quiet else "$text-error")))
+    parts.extend(("\n", *marks, (safe_text(group.category), "$text-accent"), ": "))
     if kind:
         parts.extend(((kind, "bold $text-warning"), ": "))
     parts.append((message, style))
     return Content.assemble(*parts)
 
 
-def pane_title(show_all: bool, sort: str, unresolved: int, listed_open: int, at_top: bool) -> str:
-    """The pane's title: what it lists, how many are open, and any order but the default."""
+def pane_title(
+    show_all: bool, sort: str, unresolved: int, listed_open: int, at_top: bool, snoozed: int = 0
+) -> str:
+    """The pane's title: what it lists, how many are open (snoozed ones apart), any order but the default."""
     label = "Errors" if show_all else "Unresolved errors"
     title = f"{label} · {unresolved} open" if show_all else f"{label} · {unresolved}"
     if unresolved > listed_open and at_top:  # more below the window
         title += f" (newest {listed_open})" if sort == DEFAULT_SORT else f" (first {listed_open})"
+    if snoozed:
+        title += f" · {snoozed} snoozed"
     if sort != DEFAULT_SORT:  # the default order goes without saying (newest first)
         title += f" · by {SORT_LABELS[sort]}"
     return title
-
-
-def event_ids(groups: Iterable[ErrorGroup], known: Iterable[int]) -> list[int]:
-    """The newest events of ``groups`` whose exception type is not known yet."""
-    seen = set(known)
-    return sorted({g.last_event_id for g in groups if g.last_event_id and g.last_event_id not in seen})
-
-
-class PageReader:
-    """Reads pages of groups with the exception type of each one's newest event."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._kinds: LRUCache[int, str] = LRUCache(50_000)
-        """Exception type by newest-event id ("" for none), read once per event."""
-
-    def kind(self, group: ErrorGroup) -> str:
-        """The exception type of ``group``'s newest event, as far as read ("" if none)."""
-        return self._kinds.get(group.last_event_id or 0) or ""
-
-    async def page(self, *, limit: int, **query: Unpack[GroupQuery]) -> tuple[list[ErrorGroup], bool]:
-        """Up to ``limit`` groups and whether more follow (one query more for the types)."""
-        page = await self._engine.groups(limit=limit + 1, **query)
-        more = len(page) > limit
-        del page[limit:]
-        wanted = event_ids(page, self._kinds.keys())
-        if wanted:
-            found = await self._engine.reader.exception_types(wanted)
-            for event_id in wanted:
-                self._kinds[event_id] = found.get(event_id, "")
-        return page, more

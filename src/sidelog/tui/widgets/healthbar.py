@@ -6,7 +6,9 @@ segments packed into as many lines as the width needs, and turns into an alarm
 refusals by status and a WAL that cannot be kept short (pinned by a long reader,
 checkpoints skipped for lack of disk room) get a segment of their own while they
 matter; the capture rate is rounded down, so it never reads 100 % while anything
-was refused. ``x`` (the rejected view) lists what was refused.
+was refused. ``x`` (the rejected view) lists what was refused. Beside the unresolved
+count, how well errors get fixed: the share of the last 24 hours' error groups that are
+resolved and the median time from first seen to resolved (``store/resolution.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from sidelog.health import Health
+from sidelog.store.resolution import Resolution
 from sidelog.textsafe import safe_text
 from sidelog.tui import humanize
 
@@ -112,6 +115,9 @@ class HealthBar(Widget):
         parts.append(Content(f"{humanize.count(health.stored_total)} stored"))
         unresolved_style = "bold $text-error" if health.unresolved else "$text-success"
         parts.append(Content.styled(f"{health.unresolved} unresolved", unresolved_style))
+        resolution = resolution_segment(health.resolution, compact)
+        if resolution is not None:
+            parts.append(resolution)
         labels = _SHORT_DROP_LABELS if compact else _DROP_LABELS
         drops = [f"{health.drops.get(key, 0)} {label}" for key, label in labels]
         total_drops = sum(health.drops.get(key, 0) for key, _ in _DROP_LABELS)
@@ -173,6 +179,38 @@ def capture_text(rate: float, decimals: int) -> str:
     scale = 10**decimals
     percent = math.floor(rate * 100 * scale) / scale
     return f"{percent:.{decimals}f}%"
+
+
+def resolution_segment(resolution: Resolution | None, compact: bool = False) -> Content | None:
+    """``24h: 42% of 12 groups resolved, median 3h to resolve`` (``None`` with nothing to say)."""
+    if resolution is None or (resolution.seen == 0 and resolution.median_ms is None):
+        return None
+    rate = resolution.rate
+    parts: list[str | tuple[str, str]] = [("24h: " if not compact else "24h ", "$text-muted")]
+    if rate is not None:
+        style = "$text-success" if rate >= 0.5 else "$text-warning"
+        share = f"{math.floor(rate * 100):d}%"
+        if compact:
+            parts.append((f"{share} fixed", style))
+        else:
+            groups = f"group{'' if resolution.seen == 1 else 's'}"
+            parts.append((f"{share} of {humanize.count(resolution.seen)} {groups} resolved", style))
+    if resolution.median_ms is not None:
+        took = duration(resolution.median_ms)
+        parts.append(f"{', ' if rate is not None else ''}median {took}" + ("" if compact else " to resolve"))
+    return Content.assemble(*parts)
+
+
+def duration(ms: int) -> str:
+    """``40s``, ``12m``, ``3h``, ``2d`` (whole units, rounded down)."""
+    seconds = max(0, ms // 1000)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86_400:
+        return f"{seconds // 3600}h{'' if seconds >= 36_000 else f' {seconds % 3600 // 60}m'}"
+    return f"{seconds // 86_400}d"
 
 
 def _short_endpoint(endpoint: str) -> str:

@@ -76,7 +76,9 @@ class StackView(LineView):
         """Cells of a line as shown, without styling it."""
         raw = self.stack.lines[index]
         shown, more = _clipped(raw)
-        return plain_cells(safe_text(shown)) + (len(more) if more else 0)
+        if shown.isascii() and shown.isprintable():  # the usual line: shown as it is, one cell a character
+            return len(shown) + len(more)
+        return plain_cells(safe_text(shown)) + len(more)
 
     def line_text(self, index: int) -> Text:
         """Line ``index`` sanitized and styled by what it is."""

@@ -19,10 +19,8 @@ from itertools import chain
 
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from sidelog.engine import Engine
@@ -32,9 +30,10 @@ from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.tui.commands import PaletteCommand
 from sidelog.tui.widgets.stream_history import HistoryPager, PageSizes
 from sidelog.tui.widgets.stream_rows import COMPONENTS, RowPainter
+from sidelog.tui.widgets.tail_scroll import TailScrollView
 
 
-class StreamView(ScrollView, can_focus=True):
+class StreamView(TailScrollView, can_focus=True):
     """The centre pane: time, level, category, source, user and message of each event."""
 
     COMPONENT_CLASSES = {f"stream--{name}" for name in COMPONENTS}
@@ -104,7 +103,6 @@ class StreamView(ScrollView, can_focus=True):
         self._cursor = -1
         self._owed_up = 0
         """Rows the user asked to move above the window while the older page was loading."""
-        self._adjusting = 0
         self.painter = RowPainter(self, clock)
         """Draws the rows (strip cache, cleared whenever the window is replaced; time column mode)."""
 
@@ -244,26 +242,18 @@ class StreamView(ScrollView, can_focus=True):
         self._window_replaced()
         self._update_virtual_size()
         self._set_cursor(0 if self._pager.rows else -1, scroll=False)
-        self._scroll_quietly(0)
+        self.scroll_quietly(0)
 
     # ---------------------------------------------------------------- scrolling
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(0, len(self._pager.rows))
+        self.set_rows(len(self._pager.rows))  # no screen layout per live event (tail_scroll.py)
 
     def _scroll_to_end(self) -> None:
-        self._scroll_quietly(len(self._pager.rows) - self.size.height)
+        self.scroll_quietly(len(self._pager.rows) - self.size.height)
 
     def _scroll_by_rows(self, rows: int) -> None:
-        self._scroll_quietly(round(self.scroll_y) + rows)
-
-    def _scroll_quietly(self, y: int) -> None:
-        """Scroll for the window's sake, not the reader's: follow mode stays as it is."""
-        self._adjusting += 1
-        try:
-            self.scroll_to(y=max(0, y), animate=False, immediate=True, force=True)
-        finally:
-            self._adjusting -= 1
+        self.scroll_quietly(round(self.scroll_y) + rows)
 
     def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
         rows = self._pager.rows
@@ -289,7 +279,7 @@ class StreamView(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Scrolling up (wheel, scrollbar, keys) pauses follow; nearing an edge fetches a page."""
         super().watch_scroll_y(old_value, new_value)
-        if self._adjusting:
+        if self.adjusting:  # the window's own scroll: follow mode stays as it is
             return
         if new_value < old_value and new_value < self.max_scroll_y:
             self.following = False

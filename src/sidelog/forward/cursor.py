@@ -1,0 +1,71 @@
+"""The last forwarded id of each destination, kept in the store (table ``forward_cursors``).
+
+Kept in the database rather than a file beside it, so it travels with the store
+(SQLite or a server database) and is written by the one writer, between ingest
+batches, like every other change. Saved after each delivered batch: a restart
+resumes after the last batch the receiver accepted, so nothing is skipped, and
+only a batch cut short by a crash can be sent again.
+
+The engine offers no public "run this on the writer" call besides long jobs (which
+re-count the facets afterwards, far too dear per batch), so this module uses its
+batcher and writer directly; each use is one short transaction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sidelog.events import now_ms
+from sidelog.store.schema import forward_cursors
+
+if TYPE_CHECKING:
+    from sidelog.engine import Engine
+
+
+async def load_cursor(engine: Engine, endpoint: str) -> int | None:
+    """The last id forwarded to ``endpoint``, or ``None`` for a destination never used."""
+
+    async def read(conn: AsyncConnection) -> int | None:
+        async with conn.begin():
+            query = select(forward_cursors.c.last_id).where(forward_cursors.c.destination == endpoint)
+            value = (await conn.execute(query)).scalar()
+        return None if value is None else int(value)
+
+    found: int | None = await _on_writer(engine, read)
+    return found
+
+
+async def save_cursor(engine: Engine, endpoint: str, last_id: int) -> None:
+    """Record ``last_id`` as forwarded to ``endpoint`` (one short write transaction)."""
+
+    async def write(conn: AsyncConnection) -> None:
+        at = now_ms()
+        async with conn.begin():
+            changed = await conn.execute(
+                update(forward_cursors)
+                .where(forward_cursors.c.destination == endpoint)
+                .values(last_id=last_id, updated_at=at)
+            )
+            if changed.rowcount == 0:
+                await conn.execute(
+                    insert(forward_cursors).values(destination=endpoint, last_id=last_id, updated_at=at)
+                )
+
+    await _on_writer(engine, write)
+
+
+async def _on_writer(engine: Engine, work: Any) -> Any:
+    """Run ``work(connection)`` as a writer turn, between ingest batches."""
+    writer = engine._require_writer()
+    batcher = engine._batcher
+    if batcher is None:
+        raise RuntimeError("the store is not open")
+
+    async def turn() -> Any:
+        await writer.writable()
+        return await work(writer.conn)
+
+    return await batcher.call(turn)
