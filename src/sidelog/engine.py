@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 from sidelog.config import Settings
 from sidelog.errors import Overloaded
@@ -27,7 +27,7 @@ from sidelog.pipeline.housekeeping import housekeeping
 from sidelog.pipeline.live import MAX_FACET_VALUES, LiveFeed, Subscription
 from sidelog.pipeline.queue import IngestQueue, Origin, SyncMarker
 from sidelog.pipeline.ratelimit import RateLimiter
-from sidelog.store.database import DatabaseLock, file_size, keep_wal_short, wal_path
+from sidelog.store.database import DatabaseLock, file_size, wal_path
 from sidelog.store.facets import StoreJob, read_facet_counts
 from sidelog.store.group_pages import GroupQuery
 from sidelog.store.models import ErrorGroup
@@ -36,6 +36,8 @@ from sidelog.store.reader import StoreReader
 from sidelog.store.writer import PruneResult, StoreWriter
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from sidelog.ingest.sink import Connection, Listener
 
 __all__ = ["Engine", "Overloaded", "StopReport", "Subscription"]
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)  # background failures (checkpoints, retention
 
 _SERVER_SOURCES = frozenset({"server", "middleware", "api"})
 JobT = TypeVar("JobT", bound=StoreJob)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,7 @@ class Engine:
         store = await open_store(settings.store, self._lock, log)  # a SQLite file or PostgreSQL
         self._engines, self._writer, self._reader = store.engines, store.writer, store.reader
         if count_facets:
-            await self._recount()
+            await self.recount_facets()
         self._batcher = Batcher(
             self.queue,
             self._writer,
@@ -115,17 +118,9 @@ class Engine:
                 name="sidelog-housekeeping",
             )
         )
-        if store.is_sqlite:
-            self._tasks.append(
-                asyncio.create_task(
-                    keep_wal_short(settings.db, store.engines[1], log, self._reader.inflight),
-                    name="sidelog-checkpoints",
-                )
-            )
-        if store.live is not None:  # a shared PostgreSQL store: other servers' batches, live
-            publish = self._live.publish
-            follow = store.live.run(lambda batch: publish(CommittedBatch(batch)))
-            self._tasks.append(asyncio.create_task(follow, name="sidelog-follow"))
+        publish = self._live.publish
+        for name, work in store.upkeep(settings.db, lambda batch: publish(CommittedBatch(batch)), log):
+            self._tasks.append(asyncio.create_task(work, name=name))
 
     def add_endpoint(self, listener: Listener) -> None:
         """Register a bound endpoint so health lists it and ``stop`` closes it first."""
@@ -346,13 +341,25 @@ class Engine:
         job = await self.run_job(lambda writer: writer.retention(older_than=older_than, budget_bytes=budget))
         return job.result
 
-    async def run_job(self, make: Callable[[StoreWriter], JobT]) -> JobT:
-        """Run a store job made for the writer in short turns between ingest batches; recount after."""
+    async def run_job(self, make: Callable[[StoreWriter], JobT], *, recount: bool = True) -> JobT:
+        """Run a store job in short writer turns between ingest batches; ``recount`` the facets after."""
         job = make(self._require_writer())
         assert self._batcher is not None
         await self._batcher.run_job(job.step)
-        await self._recount()
+        if recount:
+            await self.recount_facets()
         return job
+
+    async def on_writer(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run one short ``work(connection)`` as a writer turn between ingest batches."""
+        writer, batcher = self._require_writer(), self._batcher
+        assert batcher is not None
+
+        async def turn() -> T:
+            await writer.writable()
+            return await work(writer.conn)
+
+        return cast(T, await batcher.call(turn))
 
     async def health(self) -> Health:
         """The figures of the status bar and ``GET /v1/health``."""
@@ -384,10 +391,6 @@ class Engine:
     # --------------------------------------------------------------- internals
 
     async def recount_facets(self) -> None:
-        """Read the live facet counts from the store (after ``open_store(count_facets=False)``)."""
-        await self._recount()
-
-    async def _recount(self) -> None:
         """Re-read the live facet counts (busiest values only; ``StoreError`` if unreadable)."""
         self._live.facets.reset(await read_facet_counts(self.reader, self.settings.db, MAX_FACET_VALUES))
 

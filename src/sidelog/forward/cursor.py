@@ -5,10 +5,7 @@ Kept in the database rather than a file beside it, so it travels with the store
 batches, like every other change. Saved after each delivered batch: a restart
 resumes after the last batch the receiver accepted, so nothing is skipped, and
 only a batch cut short by a crash can be sent again.
-
-The engine offers no public "run this on the writer" call besides long jobs (which
-re-count the facets afterwards, far too dear per batch), so this module uses its
-batcher and writer directly; each use is one short transaction.
+Each use is one short transaction, run through ``Engine.on_writer``.
 """
 
 from __future__ import annotations
@@ -59,13 +56,4 @@ async def save_cursor(engine: Engine, endpoint: str, last_id: int) -> None:
 
 async def _on_writer(engine: Engine, work: Any) -> Any:
     """Run ``work(connection)`` as a writer turn, between ingest batches."""
-    writer = engine._require_writer()
-    batcher = engine._batcher
-    if batcher is None:
-        raise RuntimeError("the store is not open")
-
-    async def turn() -> Any:
-        await writer.writable()
-        return await work(writer.conn)
-
-    return await batcher.call(turn)
+    return await engine.on_writer(work)

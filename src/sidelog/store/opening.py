@@ -11,13 +11,17 @@ under an advisory lock (store/pg_schema.py), and the writer of store/pg_writer.p
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from sidelog.store.database import DatabaseLock, create_schema, make_engines, prepare_folder
+from sidelog.events import Event
+from sidelog.store.database import DatabaseLock, create_schema, keep_wal_short, make_engines, prepare_folder
 from sidelog.store.errors import StoreError
 from sidelog.store.location import StoreLocation
 from sidelog.store.pg_live import Follower
@@ -46,6 +50,20 @@ class OpenStore:
 
     live: Follower | None = None
     """For a shared PostgreSQL store: what publishes other servers' batches (store/pg_live.py)."""
+
+    def upkeep(
+        self, path: Path, publish: Callable[[list[Event]], None], log: logging.Logger
+    ) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+        """The store's own background work, ``(task name, coroutine)``: keeping a SQLite WAL
+        short (store/wal.py), or publishing other servers' batches of a shared PostgreSQL."""
+        work: list[tuple[str, Coroutine[Any, Any, None]]] = []
+        if self.is_sqlite:
+            work.append(
+                ("sidelog-checkpoints", keep_wal_short(path, self.engines[1], log, self.reader.inflight))
+            )
+        if self.live is not None:
+            work.append(("sidelog-follow", self.live.run(publish)))
+        return work
 
 
 async def open_store(location: StoreLocation, lock: DatabaseLock, log: logging.Logger) -> OpenStore:

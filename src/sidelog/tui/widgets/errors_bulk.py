@@ -87,7 +87,8 @@ class BulkTriage(OptionList):
         else:
             targets, self.bulk_resolved = list(self.bulk_resolved), ()
         job = await engine.run_job(
-            lambda writer: GroupStatusJob(writer, targets, resolved=resolve, at=now_ms(), note=BULK_NOTE)
+            lambda writer: GroupStatusJob(writer, targets, resolved=resolve, at=now_ms(), note=BULK_NOTE),
+            recount=False,  # group states only: the event counts are unchanged
         )
         if resolve:
             self.bulk_resolved = tuple(job.changed)

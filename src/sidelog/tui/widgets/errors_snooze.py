@@ -87,7 +87,9 @@ class SnoozeTriage(BulkTriage):
         if engine is None:
             return
         try:
-            job = await engine.run_job(lambda writer: SnoozeJob(writer, group.fingerprint, spec, at=at))
+            job = await engine.run_job(
+                lambda writer: SnoozeJob(writer, group.fingerprint, spec, at=at), recount=False
+            )
         except JobAbandoned:  # sidelog is stopping
             return
         name = safe_text(clip(f"{group.category}: {group.message}", 80))

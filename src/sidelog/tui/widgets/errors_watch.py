@@ -151,6 +151,6 @@ class WatchTriage(SnoozeTriage):
         if engine is None:
             return
         try:
-            await engine.run_job(lambda writer: LookedJob(writer, at))
+            await engine.run_job(lambda writer: LookedJob(writer, at), recount=False)
         except JobAbandoned:  # sidelog is stopping: the look is not worth a complaint
             return
