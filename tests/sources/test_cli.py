@@ -180,3 +180,28 @@ async def test_import_of_a_missing_file_says_so_before_connecting(tmp_path: Path
     assert (status, err) == (1, f"sidelog: {tmp_path / 'missing.log'}: no such file\n".encode())
     status, _, err = await sidelog("import", str(tmp_path), "--to", "127.0.0.1:1")
     assert (status, err) == (1, f"sidelog: {tmp_path}: is a directory\n".encode())
+
+
+async def test_run_without_to_reports_to_the_sidelog_already_open_on_its_database(engine: Engine) -> None:
+    # The second terminal: `sidelog` is open on this database, and the user types `sidelog run`.
+    await until(
+        lambda: bool(rows(engine.settings.db, "SELECT 1 FROM events WHERE message = 'sidelog started'"))
+    )
+    status, out, err = await sidelog(
+        "run",
+        "--db",
+        str(engine.settings.db),
+        "--name",
+        "web",
+        "--",
+        sys.executable,
+        "-c",
+        "print('ready on :3000')",
+    )
+    assert status == 0, err
+    assert out == b"ready on :3000\n"  # echoed, as with --to
+    port = tcp_port(engine)
+    assert err.startswith(
+        f"sidelog: {engine.settings.db} is open in a running sidelog: sending to it at 127.0.0.1:{port}\n".encode()
+    )
+    assert events(engine, "source = 'run'") == [("info", "web", "run", "ready on :3000")]

@@ -77,6 +77,14 @@ def run_with_own_server(
     through its own socket endpoint, the same path as ``--to``.
     """
     resolved = settings()
+    running = _running_sidelog(resolved)
+    if running is not None:  # the usual second terminal: report to the sidelog already open
+        address, http = running
+        print(
+            f"sidelog: {resolved.db} is open in a running sidelog: sending to it at {address}",
+            file=sys.stderr,
+        )
+        return asyncio.run(report_to(address, argv, name=name, env=child_extras(address, http)))
     if resolved.tcp_endpoint is None and resolved.unix is None:
         raise CommandError("sidelog run needs its TCP or Unix endpoint: do not set --tcp off without --unix")
     if args.headless or not sys.stdout.isatty():
@@ -117,6 +125,25 @@ async def _headless(settings: Settings, argv: list[str], name: str) -> int:
             file=sys.stderr,
         )
     return status
+
+
+def _running_sidelog(settings: Settings) -> tuple[str, str] | None:
+    """The socket and HTTP addresses of a sidelog serving ``settings.db`` now, from the endpoints
+    its ``sidelog started`` event names (``None``: none running, or it has no socket endpoint)."""
+    from sidelog.commands.remote import database_in_use, started_endpoints
+
+    if settings.store.url is not None or not database_in_use(settings.db):
+        return None
+    endpoints = []
+    for text in started_endpoints(settings.db) or []:
+        kind, _, where = text.partition(" ")
+        for wildcard, loopback in (("0.0.0.0:", "127.0.0.1:"), ("[::]:", "[::1]:")):
+            where = loopback + where.removeprefix(wildcard) if where.startswith(wildcard) else where
+        endpoints.append((kind, where))
+    try:
+        return _own_addresses(endpoints)
+    except CommandError:
+        return None
 
 
 def _own_addresses(endpoints: list[tuple[str, str]]) -> tuple[str, str]:
