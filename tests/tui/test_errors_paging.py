@@ -109,10 +109,15 @@ async def test_rows_name_the_exception_type(settings: Settings) -> None:
             {**same, "details": {"exception": {"type": "KeyError", "stack": "x"}}},
             {**same, "details": {"exception": {"values": [{"type": "TimeoutError", "value": "t"}]}}},
             {**same, "category": "plain"},
-        )
+            {"message": "SyntaxError: Unexpected token", "type": "error", "category": "web",
+             "details": {"exception": {"type": "SyntaxError", "stack": "SyntaxError: Unexpected token"}}},
+        )  # fmt: skip
         pane = app.query_one(ErrorsPane)
-        await until(pilot, lambda: len(pane.groups) == 3)
-        prompts = [str(pane.get_option_at_index(i).prompt) for i in range(3)]
+        await until(pilot, lambda: len(pane.groups) == 4)
+        prompts = [str(pane.get_option_at_index(i).prompt) for i in range(4)]
+        # A message that already starts with its type is not prefixed with it again.
+        assert sum("web: SyntaxError: Unexpected token" in prompt for prompt in prompts) == 1
+        assert not any("SyntaxError: SyntaxError" in prompt for prompt in prompts)
         assert sum("KeyError: could not load the cart" in prompt for prompt in prompts) == 1
         assert sum("TimeoutError: could not load the cart" in prompt for prompt in prompts) == 1
         assert sum("plain: could not load the cart" in prompt for prompt in prompts) == 1

@@ -155,6 +155,8 @@ def prompt(group: ErrorGroup, width: int, seen: str, resolved: str, kind: str, e
     spark = humanize.sparkline(values, buckets)
     marks = _mark_parts(group, resolved, extras, width)
     kind = safe_text(kind)
+    if kind and (group.message == kind or group.message.startswith(f"{kind}:")):
+        kind = ""  # the message names its type already ("SyntaxError: Unexpected token")
     used = sum(len(text) for text, _ in marks) + len(group.category) + 2 + (len(kind) + 2 if kind else 0)
     room = max(8, 2 * width - used - 1)
     message = safe_text(clip(group.message, _MAX_MESSAGE_CHARS))
