@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--ui", action="store_true", help="measure the terminal UI instead (headless)")
+    bench.add_argument(
+        "--db", metavar="URL", help="measure a PostgreSQL server instead: postgresql://USER@HOST:PORT/NAME"
+    )
 
     prune = commands.add_parser("prune", help="apply retention and the size budget now")
     prune.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
@@ -183,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_flags(export)
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default stdout)")
-    export.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    export.add_argument("--db", metavar="PATH", help="SQLite file or postgresql:// URL (SIDELOG_DB)")
     export.add_argument("--bundle", metavar="FINGERPRINT", help="one error group's repro bundle (Markdown)")
     export.add_argument("--events", type=int, default=20, metavar="N", help="with --bundle: events before it")
     _source_commands(commands)
@@ -299,7 +302,7 @@ def _run(args: argparse.Namespace) -> int:
     if command == "export":
         from sidelog.commands.export import run_export
 
-        return run_export(args, _sqlite_only(command, settings_from_args(args)), filter_params(args))
+        return run_export(args, settings_from_args(args), filter_params(args))
     if command in ("run", "import") and args.client_token is not None:
         os.environ["SIDELOG_TOKEN"] = args.client_token  # read by sources/tcp_sink.py and the child
     if command == "run":

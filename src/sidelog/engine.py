@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 from sidelog.config import Settings
+from sidelog.engine_health import engine_health
 from sidelog.errors import Overloaded
 from sidelog.events import LEVEL_RANK, Event, now_ms
 from sidelog.filters import EventFilter
-from sidelog.health import Forwarding, Health, store_state
-from sidelog.pipeline.batcher import Batcher, CommittedBatch
+from sidelog.health import Forwarding, Health
+from sidelog.pipeline.batcher import Batcher
 from sidelog.pipeline.counters import Counters, RateMeter
 from sidelog.pipeline.housekeeping import housekeeping
 from sidelog.pipeline.live import MAX_FACET_VALUES, LiveFeed, Subscription
 from sidelog.pipeline.queue import IngestQueue, Origin, SyncMarker
 from sidelog.pipeline.ratelimit import RateLimiter
-from sidelog.store.database import DatabaseLock, file_size, wal_path
+from sidelog.store.database import DatabaseLock
 from sidelog.store.facets import StoreJob, read_facet_counts
 from sidelog.store.group_pages import GroupQuery
 from sidelog.store.models import ErrorGroup
@@ -119,7 +120,7 @@ class Engine:
             )
         )
         publish = self._live.publish
-        for name, work in store.upkeep(settings.db, lambda batch: publish(CommittedBatch(batch)), log):
+        for name, work in store.upkeep(settings.db, publish, log):
             self._tasks.append(asyncio.create_task(work, name=name))
 
     def add_endpoint(self, listener: Listener) -> None:
@@ -362,31 +363,9 @@ class Engine:
         return cast(T, await batcher.call(turn))
 
     async def health(self) -> Health:
-        """The figures of the status bar and ``GET /v1/health``."""
-        writer = self._require_writer()
-        batcher = self._batcher
-        assert batcher is not None
-        return Health(
-            endpoints=[f"{kind} {address}" for kind, address in self.endpoints],
-            clients=self.clients,
-            rate=self.meter.rate(),
-            rate_series=self.meter.series()[-30:],
-            stored_total=self.stored_total,
-            unresolved=await self.reader.unresolved_count(),
-            counters=self.counters.as_dict(),
-            drops=self.counters.drops(),
-            capture_rate=self.counters.capture_rate(),
-            db_bytes=file_size(self.settings.db) + file_size(wal_path(self.settings.db)),
-            db_budget_bytes=self.settings.db_budget_mb * 1024 * 1024,
-            queue_depth=len(self.queue),
-            queue_capacity=self.queue.capacity,
-            write_failing=batcher.health.failing,
-            last_write_error=batcher.health.last_error,
-            uptime_s=time.time() - self.started_at,
-            last_id=writer.last_id,
-            forwarding=[forwarder.status(writer.last_id) for forwarder in self.forwarders],
-            **await store_state(writer.wal, batcher.health.batches, self.reader),
-        )
+        """The figures of the status bar and ``GET /v1/health`` (sidelog/engine_health.py)."""
+        assert self._batcher is not None
+        return await engine_health(self, self._require_writer(), self._batcher)
 
     # --------------------------------------------------------------- internals
 

@@ -8,6 +8,7 @@ to redact.
 
 from __future__ import annotations
 
+from itertools import compress
 from typing import Any
 
 from sidelog.redact import Redactor
@@ -31,6 +32,35 @@ def merge_extra(details: object, extra: dict[str, Any]) -> object:
     return {"details": details, **extra}
 
 
+_CONTAINERS = frozenset((dict, list))
+_IS_CONTAINER = _CONTAINERS.__contains__
+"""Whether a value's exact type is one a walk descends into (a C-level predicate)."""
+TOO_DEEP: Any = object()
+"""What ``screened`` returns for a value nested past the limit."""
+
+
+def screened(value: object, limit: int, redactor: Redactor | None) -> Any:
+    """``value`` with secrets redacted (itself when there are none), or ``TOO_DEEP``.
+
+    The usual ``details`` is a flat object of names seen many times before: two
+    C-level set tests show it has no nesting and no secret, skipping the walk.
+    """
+    if (
+        redactor is not None
+        and type(value) is dict
+        and limit >= 1
+        and redactor.clean.issuperset(value)
+        and _CONTAINERS.isdisjoint(map(type, value.values()))
+    ):
+        return value
+    secrets = Secrets(redactor) if redactor is not None else None
+    if depth(value, limit, secrets) > limit:
+        return TOO_DEEP
+    if secrets is not None and secrets.found:
+        return secrets.redactor.value(value)
+    return value
+
+
 class Secrets:
     """Whether the walk of ``details`` met a secret-looking name (then it is redacted)."""
 
@@ -44,17 +74,21 @@ class Secrets:
 def depth(value: object, limit: int, secrets: Secrets | None = None) -> int:
     """Nesting depth of ``value`` (1 for a flat object), stopping once past ``limit``.
 
-    The same walk notes a secret-looking key for ``secrets``: one memoised look-up per
-    key, so redaction costs next to nothing when there is nothing to redact.
+    The same walk notes a secret-looking key for ``secrets``: an object whose keys are
+    all known clean costs one C-level set test, any other key one memoised look-up, so
+    redaction costs next to nothing when there is nothing to redact. Only the children
+    that are themselves objects or arrays are visited (selected in C, not by a Python
+    loop over every value): a flat ``details`` is one pass of C code.
     """
     kind = type(value)
     if kind is dict:
         if secrets is not None and not secrets.found:
-            is_secret = secrets.redactor.is_secret
-            for key in value:  # type: ignore[attr-defined]
-                if is_secret(key):
-                    secrets.found = True
-                    break
+            redactor = secrets.redactor
+            if not redactor.clean.issuperset(value):  # type: ignore[arg-type]
+                for key in value:  # type: ignore[attr-defined]
+                    if redactor.is_secret(key):
+                        secrets.found = True
+                        break
         children: Any = value.values()  # type: ignore[attr-defined]
     elif kind is list:
         children = value
@@ -63,10 +97,8 @@ def depth(value: object, limit: int, secrets: Secrets | None = None) -> int:
     if limit <= 0:
         return 1
     deepest = 0
-    for child in children:
-        child_kind = type(child)
-        if child_kind is dict or child_kind is list:
-            child_depth = depth(child, limit - 1, secrets)
-            if child_depth > deepest:
-                deepest = child_depth
+    for child in compress(children, map(_IS_CONTAINER, map(type, children))):
+        child_depth = depth(child, limit - 1, secrets)
+        if child_depth > deepest:
+            deepest = child_depth
     return deepest + 1

@@ -17,7 +17,7 @@ import orjson
 
 from sidelog.dialects import DIALECTS, MARKERS, Recognised, Rejected, recognise
 from sidelog.dialects.common import json_type
-from sidelog.event_details import Secrets, depth, merge_extra
+from sidelog.event_details import TOO_DEEP, merge_extra, screened
 from sidelog.fingerprint import fingerprint_of
 
 # The level tables live in sidelog.levels (the client keeps an equal copy, tested); re-exported here.
@@ -291,33 +291,56 @@ def _parse_native(obj: object, default_source: str, received_at: int, limits: Li
     details = None
     redactor = limits.redactor
     if details_value is not None:
-        secrets = Secrets(redactor) if redactor is not None else None
-        if depth(details_value, limits.max_details_depth, secrets) > limits.max_details_depth:
+        details_value = screened(details_value, limits.max_details_depth, redactor)
+        if details_value is TOO_DEEP:
             raise EventError(f"details nests deeper than {limits.max_details_depth} levels")
-        if secrets is not None and secrets.found:
-            details_value = secrets.redactor.value(details_value)
         details = orjson.dumps(details_value).decode()
-    url = _optional_text(obj, "url", None, max_bytes, short)
+    url = get("url")
+    if url is not None and not (type(url) is str and len(url) <= short and "\x00" not in url):
+        url = _text(url, "url", max_bytes)
     if url is not None and redactor is not None and ("?" in url or "#" in url or "@" in url):
         url = redactor.url(url)
 
-    fingerprint = None
-    if level == "error":
-        fingerprint = fingerprint_of(category, message, details_value)
+    fingerprint = fingerprint_of(category, message, details_value) if level == "error" else None
+    # Optional text, checked in this order: a short clean string is taken as it is.
+    user_id = get("userId")
+    if user_id is None:
+        if "user_id" in obj:
+            user_id = _optional_text(obj, "userId", "user_id", max_bytes, short)
+    elif not (type(user_id) is str and len(user_id) <= short and "\x00" not in user_id):
+        user_id = _text(user_id, "userId", max_bytes)
+    session_id = get("sessionId")
+    if session_id is None:
+        if "session_id" in obj:
+            session_id = _optional_text(obj, "sessionId", "session_id", max_bytes, short)
+    elif not (type(session_id) is str and len(session_id) <= short and "\x00" not in session_id):
+        session_id = _text(session_id, "sessionId", max_bytes)
+    user_agent = get("userAgent")
+    if user_agent is None:
+        if "user_agent" in obj:
+            user_agent = _optional_text(obj, "userAgent", "user_agent", max_bytes, short)
+    elif not (type(user_agent) is str and len(user_agent) <= short and "\x00" not in user_agent):
+        user_agent = _text(user_agent, "userAgent", max_bytes)
+    user_message = get("userMessage")
+    if user_message is None:
+        if "user_message" in obj:
+            user_message = _optional_text(obj, "userMessage", "user_message", max_bytes, short)
+    elif not (type(user_message) is str and len(user_message) <= short and "\x00" not in user_message):
+        user_message = _text(user_message, "userMessage", max_bytes)
     return Event(
         message,
         category,
         level,
         details,
-        _optional_text(obj, "userId", "user_id", max_bytes, short),
-        _optional_text(obj, "sessionId", "session_id", max_bytes, short),
+        user_id,
+        session_id,
         url,
-        _optional_text(obj, "userAgent", "user_agent", max_bytes, short),
+        user_agent,
         timestamp,
         received_at,
         source,
         show_to_user,
-        _optional_text(obj, "userMessage", "user_message", max_bytes, short),
+        user_message,
         resolved,
         uid,
         fingerprint,

@@ -16,12 +16,23 @@ from typing import Any
 
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|`[^`]*`")
-# One linear pass over hex-looking tokens; ``_hex_token`` decides. (A single regex that
-# demands "a digit and a letter somewhere" backtracks quadratically on long runs.)
-_HEX = re.compile(r"\b(?:0[xX])?[0-9a-fA-F]+\b")
+# Hex-looking tokens: ``0x…``, or a whole run of hex characters (between word
+# boundaries) holding a digit and a letter; pure numbers are handled next, pure-letter
+# words such as ``face`` are words. The two look-aheads only scan the run that starts
+# where a word starts, so the pass stays linear on long runs, and no Python callback
+# runs per token (``_hex_token`` states the same rule per token, for readers and tests).
+_HEX_ID = re.compile(r"\b(?:0[xX][0-9a-fA-F]+|(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]+)\b")
+_HEX_HINT = re.compile(r"[0-9][a-fA-F]|[a-fA-F][0-9]|0[xX]")
 _ID_WITH_DIGITS = re.compile(r"\b[A-Za-z]+_[A-Za-z0-9]*\d[A-Za-z0-9]*\b")
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*")
-_SPACES = re.compile(r"\s+")
+_MEMO_SIZE = 1024
+"""Most stacks whose top frame is remembered (apps throw from a few hundred places)."""
+_MEMO_CHARS = 4096
+"""Longest stack remembered: so the memo holds at most 4 MiB of stack text."""
+_MEMO_MESSAGE_CHARS = 256
+"""Longest message whose shape is remembered (many error messages repeat word for word)."""
+_frames: dict[str, str] = {}
+_shapes: dict[str, str] = {}
 
 # Frame lines: Python tracebacks (innermost frame is the last) and V8/JS stacks
 # (innermost frame is the first).
@@ -53,12 +64,20 @@ def _hex_token(match: re.Match[str]) -> str:
 
 def message_shape(message: str) -> str:
     """The message with volatile parts replaced, e.g. ``order 123 failed`` -> ``order # failed``."""
-    shape = _UUID.sub("<uuid>", message[:2000])
-    shape = _QUOTED.sub("<str>", shape)
-    shape = _ID_WITH_DIGITS.sub("<id>", shape)
-    shape = _HEX.sub(_hex_token, shape)
+    shape = message[:2000]
+    # Each rule needs a character most messages lack; testing for it is far cheaper
+    # than a regex pass that finds nothing.
+    if "-" in shape:
+        shape = _UUID.sub("<uuid>", shape)
+    if '"' in shape or "'" in shape or "`" in shape:
+        shape = _QUOTED.sub("<str>", shape)
+    if "_" in shape:
+        shape = _ID_WITH_DIGITS.sub("<id>", shape)
+    if _HEX_HINT.search(shape):  # a mixed hex token has a digit next to a letter a-f somewhere
+        shape = _HEX_ID.sub("<hex>", shape)
     shape = _NUMBER.sub("#", shape)
-    return _SPACES.sub(" ", shape).strip()
+    # Runs of whitespace become one space (str.split's whitespace is the regex ``\s``).
+    return " ".join(shape.split())
 
 
 def exception_signature(details: object) -> str:
@@ -71,10 +90,23 @@ def exception_signature(details: object) -> str:
     stack = source.get("stack") or source.get("traceback") or ""
     if not isinstance(exc_type, str):
         exc_type = ""
-    frame = top_frame(stack) if isinstance(stack, str) else ""
+    frame = _top_frame_memo(stack) if isinstance(stack, str) else ""
     if not exc_type and not frame:
         return ""
     return f"{exc_type}|{frame}"
+
+
+def _top_frame_memo(stack: str) -> str:
+    """``top_frame``, remembered per stack text (bounded): an app's errors repeat the
+    same few stacks, and finding the frame is most of an error's fingerprint cost."""
+    frame = _frames.get(stack)
+    if frame is None:
+        frame = top_frame(stack)
+        if len(stack) <= _MEMO_CHARS:  # long stacks are rare: not worth the memory
+            if len(_frames) >= _MEMO_SIZE:
+                _frames.clear()
+            _frames[stack] = frame
+    return frame
 
 
 def top_frame(stack: str) -> str:
@@ -144,5 +176,12 @@ def _js_frame(rest: str) -> str:
 
 def fingerprint_of(category: str, message: str, details: object) -> str:
     """The error-group key: a short stable hash of category, message shape and stack."""
-    key = "\x1f".join((category, message_shape(message), exception_signature(details)))
+    shape = _shapes.get(message)
+    if shape is None:
+        shape = message_shape(message)
+        if len(message) <= _MEMO_MESSAGE_CHARS:
+            if len(_shapes) >= _MEMO_SIZE:
+                _shapes.clear()
+            _shapes[message] = shape
+    key = "\x1f".join((category, shape, exception_signature(details)))
     return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()

@@ -42,6 +42,9 @@ class Redactor:
         self.keys = tuple(sorted({_normal(key) for key in keys if key.strip()}))
         """The words, normalised."""
         self._known: dict[str, bool] = {}
+        self.clean: set[str] = set()
+        """Names known not to be secret (bounded like the memo): ``clean.issuperset(obj)``
+        clears all of an object's keys in one C-level pass, the common case on ingest."""
 
     def mentions(self, text: str) -> bool:
         """A cheap first pass over raw text: could it hold a secret name? Only a hit pays for a parse."""
@@ -56,7 +59,10 @@ class Redactor:
             known = any(normal == key or normal.endswith(key) for key in self.keys)
             if len(self._known) >= _MEMO_SIZE:  # a flood of distinct names must not grow memory
                 self._known.clear()
+                self.clean.clear()
             self._known[name] = known
+            if not known:
+                self.clean.add(name)
         return known
 
     def url(self, url: str) -> str:

@@ -120,7 +120,7 @@ async def test_prune_runs_on_postgres_and_file_only_commands_say_so(
     result = run(["prune", "--db", url], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("pruned: 0 events deleted")
-    for command in ("vacuum", "recover", "export"):
+    for command in ("vacuum", "recover"):
         result = run([command, "--db", url], tmp_path)
         assert_one_line_error(result, 1, f"sidelog {command} works on a SQLite file")
         assert pg_cluster.password not in result.stderr

@@ -23,6 +23,7 @@ from textual.pilot import Pilot
 from sidelog.config import Settings
 from sidelog.engine import Engine
 from sidelog.server import RunningServer, start_server
+from sidelog.tui.screens.detail import EventDetailScreen
 from sidelog.tui.screens.feedback import FeedbackScreen
 from tests.conftest import send_lines, tcp_port
 
@@ -73,7 +74,9 @@ class FeedbackApp(App[None]):
     async def on_mount(self) -> None:
         self._server = await start_server(self.settings)
         self.engine = self._server.engine
-        self.push_screen(FeedbackScreen(self.engine, self.fingerprint, clock=lambda: NOW))
+        self.push_screen(
+            FeedbackScreen(self.engine, self.fingerprint, detail=EventDetailScreen, clock=lambda: NOW)
+        )
 
     async def on_unmount(self) -> None:
         if self._server is not None:

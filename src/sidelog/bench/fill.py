@@ -7,6 +7,7 @@ schema version; every run works on copies. The sidelog copy records its schema v
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import time
@@ -143,3 +144,72 @@ def _sidelog_columns(conn: Any) -> str:
 
     ddl = str(CreateTable(events).compile(conn))
     return ddl[ddl.index("(") + 1 : ddl.rindex(")")]
+
+
+def group_prefill_path(cache: Path, count: int, groups: int) -> Path:
+    """Where the cached store of ``count`` events in ``groups`` error groups lives."""
+    return prefill_paths(cache, count)[0].parent / f"groups-{groups}.db"
+
+
+def _group_word(index: int) -> str:
+    """A letters-only name for group ``index`` (``hg``, ``hh``, …): digits in a message
+    would be folded away by its shape, so every group keeps a message of its own."""
+    letters = "ghjkmnpqrstvwxyz"  # no a-f, so no name looks like a hex id
+    word = ""
+    index += len(letters)
+    while index:
+        index, digit = divmod(index, len(letters))
+        word = letters[digit] + word
+    return word
+
+
+def ensure_group_prefill(cache: Path, count: int, groups: int, log: Callable[[str], None]) -> Path:
+    """A copy of the ``count``-event prefill whose error events fall into ``groups`` groups.
+
+    The mix's own errors form a few hundred groups; the errors pane is measured over
+    thousands. Every error event is given to one of ``groups`` groups in turn (so each
+    group's events spread over the whole history, as a recurring error's do), takes that
+    group's message with the group's name appended (so rows differ, as real groups'
+    do) and a fingerprint of the same 16-hex form as ``fingerprint_of``'s; then
+    ``error_groups`` is rebuilt from the events as the base prefill builds it. Cached
+    beside the prefill.
+    """
+    target = group_prefill_path(cache, count, groups)
+    if target.exists():
+        return target
+    base, _naive = ensure_prefill(cache, count, log)
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    log(f"  copying the prefill for {groups:,} error groups")
+    db = sqlite3.connect(base, isolation_level=None)
+    copy = sqlite3.connect(partial, isolation_level=None)
+    db.backup(copy)
+    db.close()
+    copy.execute("PRAGMA journal_mode=WAL")
+    copy.execute("PRAGMA synchronous=OFF")
+    rows = copy.execute(
+        "SELECT id, category, message FROM events WHERE fingerprint IS NOT NULL ORDER BY id"
+    ).fetchall()
+    names: dict[int, tuple[str, str, str]] = {}
+    updates = []
+    for index, (event_id, category, message) in enumerate(rows):
+        slot = index % max(1, groups)
+        if slot not in names:
+            digest = hashlib.sha256(f"bench group {slot}".encode()).hexdigest()[:16]
+            names[slot] = (category, f"{message} in {_group_word(slot)}", digest)
+        updates.append((*names[slot], event_id))
+    copy.execute("BEGIN")
+    copy.executemany("UPDATE events SET category = ?, message = ?, fingerprint = ? WHERE id = ?", updates)
+    copy.execute("DELETE FROM error_groups")
+    copy.execute(
+        "INSERT INTO error_groups (fingerprint, category, message, count, first_seen, last_seen, "
+        "last_event_id, status, regressed) SELECT fingerprint, min(category), max(message), count(*), "
+        "min(received_at), max(received_at), max(id), 'unresolved', 0 FROM events "
+        "WHERE fingerprint IS NOT NULL GROUP BY fingerprint"
+    )
+    copy.execute("COMMIT")
+    copy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy.close()
+    partial.rename(target)
+    log(f"  {len(names):,} error groups over {len(rows):,} error events")
+    return target

@@ -1,15 +1,18 @@
 """Which bulk insert the PostgreSQL writer uses, measured: unnest arrays, multi-row VALUES, COPY.
 
 Each strategy writes the same events, 500 per transaction as the batcher does, into a
-fresh copy of sidelog's schema (every index included), with idempotency keys so that
-the ``ON CONFLICT (event_uid) DO NOTHING`` the writer needs is part of the cost:
+fresh copy of sidelog's schema (every index included, ``events`` partitioned by day), with
+idempotency keys, so claiming them in ``event_uids`` first (what the writer does, since a
+partitioned table cannot hold a unique key of its own) is part of the cost:
 
-- ``unnest``: one ``INSERT … SELECT FROM unnest($1::text[], …) … RETURNING`` per batch
-  (what store/pg_writer.py does);
-- ``values``: one multi-row ``INSERT … VALUES (…), (…) … RETURNING`` per batch
-  (17 parameters a row);
-- ``copy``: COPY into a temporary table, then ``INSERT … SELECT … ON CONFLICT``
-  from it (COPY itself cannot skip conflicts).
+- ``unnest``: the claim, then one ``INSERT … SELECT FROM unnest($1::text[], …) … RETURNING``
+  per batch (what store/pg_writer.py does);
+- ``values``: the claim, then one multi-row ``INSERT … VALUES (…), (…) … RETURNING`` per
+  batch (17 parameters a row);
+- ``copy``: the claim, then COPY into a temporary table and ``INSERT … SELECT`` from it;
+- ``unpartitioned``: the layout before partitioning, for comparison: one unnest insert
+  into a plain table with a unique partial index on ``event_uid`` and ``ON CONFLICT
+  (event_uid) DO NOTHING`` (no claim).
 
     python -m sidelog.bench.pg_insert --db postgresql://USER:PW@HOST/NAME --events 50000
 """
@@ -21,8 +24,9 @@ import asyncio
 import time
 from typing import Any
 
+from sidelog.store.pg_partitions import DAY_MS, create_sql
 from sidelog.store.pg_schema import schema_statements
-from sidelog.store.pg_writer import _INSERTED, INSERT_EVENTS_SQL
+from sidelog.store.pg_writer import _INSERTED, CLAIM_UIDS_SQL, INSERT_EVENTS_SQL
 
 BATCH = 500
 _CAST = {"details": "::jsonb"}
@@ -55,36 +59,70 @@ def _rows(count: int, tag: str) -> list[tuple[Any, ...]]:
     ]
 
 
+async def _claim(conn: Any, batch: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows whose key the claim in ``event_uids`` returned (the writer's first statement)."""
+    uids = [row[0] for row in batch]
+    claimed = {row[0] for row in await conn.fetch(CLAIM_UIDS_SQL, uids, [row[10] for row in batch])}
+    return [row for row in batch if row[0] in claimed]
+
+
 async def _unnest(conn: Any, batch: list[tuple[Any, ...]]) -> None:
+    batch = await _claim(conn, batch)
     columns = [list(column) for column in zip(*batch, strict=True)]
     await conn.fetch(INSERT_EVENTS_SQL, *columns)
 
 
 async def _values(conn: Any, batch: list[tuple[Any, ...]]) -> None:
+    batch = await _claim(conn, batch)
     width = len(_INSERTED)
     groups = []
     for row in range(len(batch)):
         marks = [f"${row * width + col + 1}{_CAST.get(name, '')}" for col, name in enumerate(_INSERTED)]
         groups.append(f"({', '.join(marks)})")
-    sql = (
-        f"INSERT INTO events ({_COLUMN_LIST}) VALUES {', '.join(groups)} "
-        "ON CONFLICT (event_uid) WHERE event_uid IS NOT NULL DO NOTHING RETURNING id, event_uid"
-    )
+    sql = f"INSERT INTO events ({_COLUMN_LIST}) VALUES {', '.join(groups)} RETURNING id, event_uid"
     await conn.fetch(sql, *[value for row in batch for value in row])
 
 
 async def _copy(conn: Any, batch: list[tuple[Any, ...]]) -> None:
+    batch = await _claim(conn, batch)
     await conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS staging (LIKE events INCLUDING IDENTITY) ON COMMIT DELETE ROWS"
     )
     await conn.copy_records_to_table("staging", records=batch, columns=list(_INSERTED))
     await conn.fetch(
         f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM staging ORDER BY id "
-        "ON CONFLICT (event_uid) WHERE event_uid IS NOT NULL DO NOTHING RETURNING id, event_uid"
+        "RETURNING id, event_uid"
     )
 
 
-STRATEGIES = {"unnest": _unnest, "values": _values, "copy": _copy}
+_PLAIN_SQL = INSERT_EVENTS_SQL.replace("INSERT INTO events ", "INSERT INTO events_plain ").replace(
+    "RETURNING", "ON CONFLICT (event_uid) WHERE event_uid IS NOT NULL DO NOTHING RETURNING"
+)
+
+
+async def _unpartitioned(conn: Any, batch: list[tuple[Any, ...]]) -> None:
+    columns = [list(column) for column in zip(*batch, strict=True)]
+    await conn.fetch(_PLAIN_SQL, *columns)
+
+
+async def _plain_table(conn: Any) -> None:
+    """``events_plain``: ``events`` as it was before partitioning (same columns and indexes,
+    key ``id`` alone, a unique partial index on ``event_uid``)."""
+    await conn.execute("DROP TABLE IF EXISTS events_plain")
+    await conn.execute("CREATE TABLE events_plain (LIKE events_default INCLUDING DEFAULTS INCLUDING INDEXES)")
+    await conn.execute("ALTER TABLE events_plain DROP CONSTRAINT events_plain_pkey, ADD PRIMARY KEY (id)")
+    identity = await conn.fetchval(
+        "SELECT attidentity <> '' FROM pg_attribute "
+        "WHERE attrelid = 'events_plain'::regclass AND attname = 'id'"
+    )
+    if not identity:
+        await conn.execute("ALTER TABLE events_plain ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY")
+    await conn.execute(
+        "CREATE UNIQUE INDEX ux_plain_uid ON events_plain (event_uid) WHERE event_uid IS NOT NULL"
+    )
+
+
+STRATEGIES = {"unnest": _unnest, "values": _values, "copy": _copy, "unpartitioned": _unpartitioned}
 
 
 async def measure(url: str, events: int, rounds: int) -> dict[str, list[float]]:
@@ -104,9 +142,13 @@ async def measure(url: str, events: int, rounds: int) -> dict[str, list[float]]:
     try:
         for statement in schema_statements():
             await conn.execute(statement)
+        today = int(time.time() * 1000) // DAY_MS
+        for day in (today, today + 1):
+            await conn.execute(create_sql(day))
+        await _plain_table(conn)
         for round_ in range(rounds):
             for name, insert in STRATEGIES.items():
-                await conn.execute("TRUNCATE events")
+                await conn.execute("TRUNCATE events, event_uids, events_plain")
                 rows = _rows(events, f"{name}{round_}")
                 started = time.perf_counter()
                 for start in range(0, len(rows), BATCH):
@@ -133,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     base = sorted(rates["unnest"])[len(rates["unnest"]) // 2]
     for name, values in rates.items():
         median = sorted(values)[len(values) // 2]
-        print(f"{name:7} {median:10,.0f} events/s  ({median / base:.2f}x unnest)")
+        print(f"{name:13} {median:10,.0f} events/s  ({median / base:.2f}x unnest)")
     return 0
 
 

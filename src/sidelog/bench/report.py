@@ -30,7 +30,7 @@ def print_report(r: dict[str, Any]) -> None:
             f"  send-to-commit latency at {r['latency_rate']:,} events/s   "
             f"p50 {r['latency_p50_ms']:.1f} ms   p99 {r['latency_p99_ms']:.1f} ms"
         )
-    for name in ("receivers", "import", "integrations", "browser"):
+    for name in ("receivers", "import", "integrations", "browser", "pg_ingest", "pg_retention"):
         if name in r:
             _figures(name, r[name])
 

@@ -96,6 +96,8 @@ def run_bench(args: argparse.Namespace) -> int:
         if getattr(args, name) < (0 if name == "prefill" else 1):
             print(f"sidelog: error: --{name.replace('_', '-')} must be a positive number", file=sys.stderr)
             return 2
+    if getattr(args, "db", None):
+        return _run_postgres(args)
     sections = _sections(args.only)
     if isinstance(sections, str):
         print(f"sidelog: error: {sections}", file=sys.stderr)
@@ -114,6 +116,38 @@ def run_bench(args: argparse.Namespace) -> int:
 
         print_report(results)
     return 0
+
+
+def _run_postgres(args: argparse.Namespace) -> int:
+    """``--db postgresql://…``: the PostgreSQL sections (bench/pg_bench.py) instead of SQLite's."""
+    from sidelog.bench.pg_bench import pg_sections
+    from sidelog.store.location import LocationError, parse_location
+
+    try:
+        location = parse_location(args.db)
+    except LocationError as exc:
+        print(f"sidelog: error: --db: {exc}", file=sys.stderr)
+        return 2
+    if location.url is None:
+        print("sidelog: error: bench --db takes a postgresql:// URL (SQLite runs use --dir)", file=sys.stderr)
+        return 2
+    log = (lambda *_: None) if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    results = pg_sections(args, log)
+    if isinstance(results, str):
+        print(f"sidelog: error: {results}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        from sidelog.bench.report import print_report
+
+        print_report(results)
+    failed = [
+        name
+        for name, run in results.get("pg_ingest", {}).items()
+        if isinstance(run, dict) and not run["exact"]
+    ]
+    return 1 if failed else 0
 
 
 def _sections(only: str | None) -> tuple[str, ...] | str:

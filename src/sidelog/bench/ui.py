@@ -24,6 +24,10 @@ Measured:
 
 The same steps run a second time over ``StreamOnlyApp`` (the stream without the other
 panes), so a miss can be traced to the stream or to the rest of the app.
+
+Then the triage figures (``sidelog.bench.ui_triage``): the errors pane over 10,000
+error groups, bulk resolve and undo, the histogram's redraw, the detail and feedback
+views. ``--only stream`` or ``--only triage`` runs one of the two sections.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import os
 import resource
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -120,19 +125,40 @@ class _Results:
         self.figures[name] = value
 
 
+UI_SECTIONS = ("stream", "triage")
+"""What ``sidelog bench --ui --only`` can pick: the stream figures (``ui_driver``) and the
+triage figures (errors pane, histogram, detail and feedback views: ``ui_triage``)."""
+
+
 def run_bench_ui(args: argparse.Namespace) -> int:
     """Run the UI benchmark; print a table (or one JSON object with ``--json``); 0 if all targets met."""
     prefill = int(getattr(args, "prefill", 1_000_000))
+    only = getattr(args, "only", None)
+    sections = tuple(name.strip() for name in (only or ",".join(UI_SECTIONS)).split(",") if name.strip())
+    unknown = [name for name in sections if name not in UI_SECTIONS]
+    if unknown or not sections or prefill < 1:
+        reason = (
+            f"--only: unknown section {', '.join(unknown) or repr(only)} with --ui "
+            f"(choose from {', '.join(UI_SECTIONS)})"
+            if unknown or not sections
+            else "--prefill must be a positive number"
+        )
+        print(f"sidelog: error: {reason}", file=sys.stderr)
+        return 2
     folder = Path(args.dir) if getattr(args, "dir", None) else Path(tempfile.gettempdir()) / "sidelog-bench"
     cached, build_s = ensure_prefill(folder, prefill)
     results = _Results()
     results.set("prefill_events", prefill)
     results.set("prefill_build_s", build_s)
     results.set("load_avg_before", os.getloadavg()[0])
-    asyncio.run(_measure(cached, folder, results))
+    if "stream" in sections:
+        asyncio.run(_measure(cached, folder, results))
+    if "triage" in sections:
+        asyncio.run(_measure_triage(folder, prefill, results))
     results.set("load_avg_after", os.getloadavg()[0])
     figures = results.figures
-    figures["targets_met"] = _verdicts(figures)
+    figures["sections"] = list(sections)
+    figures["targets_met"] = _verdicts(figures, sections)
     ok = all(figures["targets_met"].values())
     if getattr(args, "json", False):
         print(json.dumps(figures))
@@ -179,6 +205,19 @@ async def _measure(cached: Path, folder: Path, results: _Results) -> None:
     for prefix in ("", "stream_only_"):
         attached = results.figures[prefix + "ingest_ui_eps"]
         results.set(prefix + "ingest_ratio", round(attached / headless, 3) if headless else None)
+
+
+async def _measure_triage(folder: Path, prefill: int, results: _Results) -> None:
+    """The triage figures, over a fresh copy of the store with thousands of error groups."""
+    from multiprocessing import resource_tracker
+
+    from sidelog.bench.ui_triage import ensure_group_store, run_triage_steps
+
+    resource_tracker.ensure_running()
+    store, build_s = ensure_group_store(folder, prefill)
+    results.set("triage_build_s", build_s)
+    with _fresh_copy(store, folder) as db:
+        await run_triage_steps(bench_settings(db, tcp="127.0.0.1:0"), results.set, screen=SCREEN)
 
 
 @contextlib.contextmanager
@@ -235,9 +274,15 @@ class _UiLoad:
         return statistics.median(ordered), p95, ordered[-1]
 
 
-def _verdicts(figures: dict[str, Any]) -> dict[str, bool]:
+def _targets(sections: tuple[str, ...]) -> dict[str, tuple[str, float]]:
+    from sidelog.bench.ui_triage import TRIAGE_TARGETS
+
+    return {**(TARGETS if "stream" in sections else {}), **(TRIAGE_TARGETS if "triage" in sections else {})}
+
+
+def _verdicts(figures: dict[str, Any], sections: tuple[str, ...] = UI_SECTIONS) -> dict[str, bool]:
     verdicts = {}
-    for name, (op, limit) in TARGETS.items():
+    for name, (op, limit) in _targets(sections).items():
         value = figures.get(name)
         verdicts[name] = value is not None and (value <= limit if op == "<=" else value >= limit)
     return verdicts
@@ -270,16 +315,27 @@ _ROWS = (
 
 
 def _print_table(figures: dict[str, Any]) -> None:
+    from sidelog.bench.ui_triage import TRIAGE_ROWS
+
     met = figures["targets_met"]
+    sections = tuple(figures.get("sections", UI_SECTIONS))
+    targets = _targets(sections)
+    rows = [row for row in _ROWS if "stream" in sections or row[0] in _COMMON_ROWS]
+    if "triage" in sections:
+        rows[-2:-2] = TRIAGE_ROWS  # before the load averages
     print("sidelog bench --ui: headless, frames encoded as for a terminal; targets apply to the full app")
     print(f"  {'':<42} {'full app':>12} {'stream only':>12}")
-    for key, label, unit in _ROWS:
+    for key, label, unit in rows:
         shown = [_shown(key, figures.get(name)) for name in (key, "stream_only_" + key)]
-        target = TARGETS.get(key)
+        target = targets.get(key)
         verdict = ""
         if target is not None:
             verdict = f"target {target[0]} {target[1]:g}: {'ok' if met[key] else 'MISSED'}"
         print(f"  {label:<42} {shown[0]:>12} {shown[1]:>12} {unit:<5} {verdict}")
+
+
+_COMMON_ROWS = ("prefill_events", "prefill_build_s", "load_avg_before", "load_avg_after")
+"""Rows printed whichever sections ran."""
 
 
 def _shown(key: str, value: Any) -> str:

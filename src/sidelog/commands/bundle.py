@@ -3,13 +3,15 @@
 The same Markdown the UI copies with ``b`` (built by ``sidelog.bundle``), for the
 group's newest stored event: the error, its stack, its details and the ``--events N``
 events of its session (else user, else trace) just before it. It reads the file
-read-only, like ``sidelog export``, so it works while sidelog runs and without it.
+read-only, like ``sidelog export``, so it works while sidelog runs and without it; a
+PostgreSQL store is read through commands/pg_read.py.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sidelog.bundle import Bundle, render
@@ -45,13 +47,14 @@ def check_events(events: int) -> int:
     return events
 
 
-def write_bundle(conn: sqlite3.Connection, fingerprint: str, events: int, output: str | None) -> int:
-    """Write the bundle to ``output`` (or stdout); one line on stderr says where."""
+def write_bundle(make: Callable[[str, int], str], fingerprint: str, events: int, output: str | None) -> int:
+    """Write the bundle ``make(fingerprint, events)`` builds (``bundle_markdown`` over a file,
+    or commands/pg_read.py's) to ``output`` (or stdout); one line on stderr says where."""
     fingerprint = fingerprint.strip()
     if not fingerprint:
         raise CommandError("--bundle needs a fingerprint (the errors pane and GET /v1/errors show them)")
     try:
-        text = bundle_markdown(conn, fingerprint, check_events(events))
+        text = make(fingerprint, check_events(events))
     except sqlite3.Error as exc:
         raise CommandError(f"cannot read the database: {exc}") from None
     if output and output != "-":

@@ -4,7 +4,8 @@ With ``--bundle FINGERPRINT`` it writes one error group's repro bundle instead
 (Markdown, ``commands/bundle.py``).
 
 Reads the SQLite file directly through a read-only connection, so it works while a
-server is running (WAL readers never block the writer) and needs no server at all.
+server is running (WAL readers never block the writer) and needs no server at all; a
+PostgreSQL store is read through the store's own read path (commands/pg_read.py).
 Rows are read oldest first in keyset pages by id, so memory stays flat for any
 size. JSON lines are the API's event objects; CSV has the ``events`` table's
 columns. A progress bar is drawn on stderr only when stderr is a terminal.
@@ -20,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 import orjson
@@ -33,6 +34,9 @@ from sidelog.store.models import event_from_row, select_columns
 from sidelog.store.reader import filter_sql
 from sidelog.store.schema import EVENT_COLUMN_NAMES
 from sidelog.textsafe import json_safe, safe_text
+
+if TYPE_CHECKING:
+    from sidelog.commands.pg_read import PgRows
 
 PAGE = 5000
 _BAR_WIDTH = 30
@@ -160,8 +164,8 @@ def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[
         raise CommandError(f"invalid filter: {exc}") from None
     fmt = getattr(args, "format", "jsonl") or "jsonl"
     output = getattr(args, "output", None)
-    conn = open_readonly(settings.db)
-    progress = _Progress(count_rows(conn, flt), sys.stderr) if sys.stderr.isatty() else None
+    source = _open_source(settings)
+    progress = _Progress(source.count(flt), sys.stderr) if sys.stderr.isatty() else None
 
     def tick(done: int) -> None:
         if progress is not None:
@@ -179,7 +183,7 @@ def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[
             else:
                 out = sys.stdout
                 for_terminal = sys.stdout.isatty()
-            rows = iter_rows(conn, flt)
+            rows = source.rows(flt)
             if fmt == "csv":
                 count = _write_csv(rows, out, tick, for_terminal)
             else:
@@ -190,7 +194,7 @@ def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[
     except sqlite3.Error as exc:
         raise CommandError(f"cannot read {settings.db}: {exc}") from None
     finally:
-        conn.close()
+        source.close()
     if progress is not None:
         progress.update(count, final=True)
     where = output if output and output != "-" else "stdout"
@@ -200,7 +204,7 @@ def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[
 
 def _run_bundle(args: argparse.Namespace, settings: Settings, params: list[tuple[str, str]]) -> int:
     """``--bundle FINGERPRINT``: the group's repro bundle as Markdown (commands/bundle.py)."""
-    from sidelog.commands.bundle import write_bundle
+    from sidelog.commands.bundle import bundle_markdown, write_bundle
 
     if params:
         raise CommandError("--bundle takes no filter flags: the bundle is one error group's newest event")
@@ -209,8 +213,46 @@ def _run_bundle(args: argparse.Namespace, settings: Settings, params: list[tuple
     output = getattr(args, "output", None)
     if output and output != "-":
         check_output(Path(output), settings.db)
+    if settings.store.is_postgres:
+        from sidelog.commands.pg_read import PgRows
+
+        rows = PgRows(settings.store)
+        try:
+            return write_bundle(rows.bundle, args.bundle, getattr(args, "events", 20), output)
+        finally:
+            rows.close()
     conn = open_readonly(settings.db)
     try:
-        return write_bundle(conn, args.bundle, getattr(args, "events", 20), output)
+        return write_bundle(
+            lambda fingerprint, events: bundle_markdown(conn, fingerprint, events),
+            args.bundle,
+            getattr(args, "events", 20),
+            output,
+        )
     finally:
         conn.close()
+
+
+class _FileRows:
+    """The rows of a SQLite file, read-only (``open_readonly``)."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn = open_readonly(path)
+
+    def rows(self, flt: EventFilter) -> Iterator[tuple[Any, ...]]:
+        return iter_rows(self._conn, flt)
+
+    def count(self, flt: EventFilter) -> int:
+        return count_rows(self._conn, flt)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _open_source(settings: Settings) -> _FileRows | PgRows:
+    """The store's rows: the SQLite file read-only, or a PostgreSQL database (commands/pg_read.py)."""
+    if settings.store.is_postgres:
+        from sidelog.commands.pg_read import PgRows
+
+        return PgRows(settings.store)
+    return _FileRows(settings.db)

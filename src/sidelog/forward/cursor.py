@@ -5,18 +5,18 @@ Kept in the database rather than a file beside it, so it travels with the store
 batches, like every other change. Saved after each delivered batch: a restart
 resumes after the last batch the receiver accepted, so nothing is skipped, and
 only a batch cut short by a crash can be sent again.
-Each use is one short transaction, run through ``Engine.on_writer``.
+Each use is one short transaction, run through ``Engine.on_writer``, as plain SQL with
+``?`` placeholders like the rest of the store (SQLAlchemy's asyncpg dialect would cast
+bound integers to 32-bit ``INTEGER``, too small for millisecond times, see store/pg_sql.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sidelog.events import now_ms
-from sidelog.store.schema import forward_cursors
 
 if TYPE_CHECKING:
     from sidelog.engine import Engine
@@ -27,8 +27,8 @@ async def load_cursor(engine: Engine, endpoint: str) -> int | None:
 
     async def read(conn: AsyncConnection) -> int | None:
         async with conn.begin():
-            query = select(forward_cursors.c.last_id).where(forward_cursors.c.destination == endpoint)
-            value = (await conn.execute(query)).scalar()
+            query = "SELECT last_id FROM forward_cursors WHERE destination = ?"
+            value = (await conn.exec_driver_sql(query, (endpoint,))).scalar()
         return None if value is None else int(value)
 
     found: int | None = await _on_writer(engine, read)
@@ -41,14 +41,14 @@ async def save_cursor(engine: Engine, endpoint: str, last_id: int) -> None:
     async def write(conn: AsyncConnection) -> None:
         at = now_ms()
         async with conn.begin():
-            changed = await conn.execute(
-                update(forward_cursors)
-                .where(forward_cursors.c.destination == endpoint)
-                .values(last_id=last_id, updated_at=at)
+            changed = await conn.exec_driver_sql(
+                "UPDATE forward_cursors SET last_id = ?, updated_at = ? WHERE destination = ?",
+                (last_id, at, endpoint),
             )
             if changed.rowcount == 0:
-                await conn.execute(
-                    insert(forward_cursors).values(destination=endpoint, last_id=last_id, updated_at=at)
+                await conn.exec_driver_sql(
+                    "INSERT INTO forward_cursors (destination, last_id, updated_at) VALUES (?, ?, ?)",
+                    (endpoint, last_id, at),
                 )
 
     await _on_writer(engine, write)

@@ -4,7 +4,9 @@ Events are read from the store by id (``id > cursor ORDER BY id``, a page at a t
 never taken from the live feed: a restart, a slow or absent receiver loses nothing,
 and memory holds one batch at most whatever the backlog. The live feed only wakes the
 loop when a batch commits (plus a rare re-check for rows another process wrote), so an
-idle forwarder costs nothing.
+idle forwarder costs nothing. On a PostgreSQL store shared by several servers, ids do not
+commit in order, so only ids up to a settled ceiling are read (sidelog/forward/settle.py
+explains why that skips nothing).
 
 A batch is retried until delivered — connection errors, timeouts, 5xx and 429 with
 capped, jittered exponential backoff (``Retry-After`` honoured) — or refused (another
@@ -32,6 +34,7 @@ from sidelog.forward.cursor import load_cursor, save_cursor
 from sidelog.forward.destination import Destination
 from sidelog.forward.encode import encode_request
 from sidelog.forward.sender import Outcome, backoff, post
+from sidelog.forward.settle import settled_ceiling, shared_store
 
 if TYPE_CHECKING:
     from sidelog.engine import Engine
@@ -89,7 +92,8 @@ class Forwarder:
         self.failing_since: int | None = None
         """When the current run of failed attempts began (ms), ``None`` while delivering."""
         self.state = "starting"
-        """``starting``, ``idle``, ``sending``, ``retrying``, ``stopped``."""
+        """``starting``, ``settling`` (waiting for other writers' transactions, see
+        forward/settle.py), ``idle``, ``sending``, ``retrying``, ``stopped``."""
         self._closing = asyncio.Event()
         self._busy = False
         self._task: asyncio.Task[None] | None = None
@@ -186,9 +190,18 @@ class Forwarder:
         batch: list[Event] = []
         size = 0
         after = self.cursor
+        ceiling: int | None = None
+        if shared_store(self.engine.reader):  # ids may commit out of order: forward/settle.py
+            self.state = "settling"
+            ceiling = await settled_ceiling(self.engine.reader, self._pause)
+            if ceiling is None or ceiling <= after:
+                return batch
         while len(batch) < options.batch_size and size < options.max_request_bytes:
             limit = min(options.page_size, options.batch_size - len(batch))
             page = await self.engine.events(_EVERYTHING, limit=limit, after=after)
+            if ceiling is not None and page and (page[-1].id or 0) > ceiling:
+                page = [event for event in page if (event.id or 0) <= ceiling]
+                limit = len(page) + 1  # the last page below the ceiling
             for event in page:
                 batch.append(event)
                 size += len(event.message) + len(event.details or "") + 200

@@ -64,7 +64,7 @@ POLICY: web.AppKey[AccessPolicy] = web.AppKey("sidelog_policy", AccessPolicy)
 CORS_ORIGIN: web.RequestKey[str] = web.RequestKey("sidelog_cors_origin", str)
 
 _ROUTE_HINT = (
-    "routes: POST/GET /v1/events, GET /v1/errors, POST /v1/errors/{fingerprint}/resolve|reopen, "
+    "routes: POST/GET /v1/events, GET /v1/errors, POST /v1/errors/{fingerprint}/resolve|reopen|snooze|wake, "
     "POST /v1/prune, GET /v1/health, GET /v1/stream, GET /sidelog.js"
 )
 
@@ -233,12 +233,21 @@ def build_app(
     app[STREAMS] = streams
     add_routes(app, _expect_continue)
     app.router.add_get("/v1/stream", stream, allow_head=False)
-    from sidelog.ingest import http_feedback, http_logging, http_otlp, http_sentry  # receivers (README)
+    from sidelog.ingest import (  # README
+        http_errors,
+        http_feedback,
+        http_logging,
+        http_otlp,
+        http_sentry,
+        http_snooze,
+    )
 
     http_sentry.register(app, api, settings, _expect_continue)
     http_otlp.register(app, api, settings, _expect_continue)
     http_logging.register(app, _expect_continue)
     http_feedback.register(app, _expect_continue)  # POST /v1/feedback: users' reports
+    http_snooze.register(app, _expect_continue)  # snooze and wake error groups
+    http_errors.register(app)  # GET /v1/errors
     app.on_response_prepare.append(_response_headers)
     return app
 

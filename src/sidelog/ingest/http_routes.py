@@ -24,7 +24,6 @@ from sidelog.ingest.http_body import body_kind, decode_events, read_body, reject
 from sidelog.ingest.http_security import ApiError
 from sidelog.ingest.sink import EngineAPI
 from sidelog.pipeline.queue import Origin
-from sidelog.store.group_pages import DEFAULT_SORT, SORTS, CursorError, GroupCursor, cursor_after
 
 ENGINE: web.AppKey[EngineAPI] = web.AppKey("sidelog_engine", EngineAPI)
 """What every route calls (the running engine, seen through its narrow interface)."""
@@ -185,41 +184,6 @@ async def get_events(request: web.Request) -> web.Response:
     )
 
 
-async def get_errors(request: web.Request) -> web.Response:
-    """Error groups a page at a time (the errors pane's data, over HTTP): ``sort`` picks the
-    order (newest activity first by default), ``next`` is the cursor the previous page
-    returned; keyset pages never repeat a group while new ones arrive (store/group_pages.py)."""
-    engine = request.app[ENGINE]
-    check_params(request, frozenset({"status", "user", "limit", "sort", "next"}))
-    status = request.query.get("status", "unresolved").strip().lower() or "unresolved"
-    if status not in ("unresolved", "resolved", "all"):
-        raise ApiError(400, f"status must be unresolved, resolved or all, got {status[:40]!r}")
-    limit = int_param(request, "limit", 200, 1, MAX_PAGE)
-    assert limit is not None
-    sort = request.query.get("sort", DEFAULT_SORT).strip().lower() or DEFAULT_SORT
-    if sort not in SORTS:
-        raise ApiError(400, f"sort must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
-    after: GroupCursor | None = None
-    if "next" in request.query:
-        try:
-            after = GroupCursor.decode(request.query["next"])
-        except CursorError as exc:
-            raise ApiError(400, str(exc)) from None
-        if after.sort != sort:
-            raise ApiError(400, f"next is a cursor of sort={after.sort}; pass sort={after.sort} with it")
-    groups = await engine.groups(
-        status=None if status == "all" else status,
-        user=request.query.get("user") or None,
-        limit=limit + 1,
-        sort=sort,
-        after=after,
-    )
-    more = len(groups) > limit
-    del groups[limit:]
-    cursor = cursor_after(groups[-1], sort).encode() if more else None
-    return json_response({"errors": [group.to_wire() for group in groups], "next": cursor, "sort": sort})
-
-
 async def resolve_group(request: web.Request) -> web.Response:
     """Mark an error group resolved, with an optional ``{"note": "…"}`` body."""
     engine = request.app[ENGINE]
@@ -323,7 +287,6 @@ def add_routes(app: web.Application, expect_handler: Any) -> None:
     """Register every route but the stream (``expect_handler`` answers ``Expect: 100-continue``)."""
     app.router.add_post("/v1/events", post_events, expect_handler=expect_handler)
     app.router.add_get("/v1/events", get_events, allow_head=False)
-    app.router.add_get("/v1/errors", get_errors, allow_head=False)
     app.router.add_post("/v1/errors/{fingerprint}/resolve", resolve_group, expect_handler=expect_handler)
     app.router.add_post("/v1/errors/{fingerprint}/reopen", reopen_group, expect_handler=expect_handler)
     app.router.add_post("/v1/prune", prune, expect_handler=expect_handler)

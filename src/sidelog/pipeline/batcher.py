@@ -44,6 +44,13 @@ class CommittedBatch:
     """Committed events, ids ascending."""
     live_only: list[Event] = field(default_factory=list)
     """Events below the store level: shown, never written (``id`` is ``None``)."""
+    groups_changed: bool = False
+    """Another server changed error groups (resolve, reopen, snooze: store/pg_triage.py)."""
+
+    @property
+    def has_error_news(self) -> bool:
+        """The errors pane should reload: errors were stored, or groups changed elsewhere."""
+        return self.groups_changed or any(event.level == "error" for event in self.stored)
 
 
 @dataclass

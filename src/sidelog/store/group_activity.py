@@ -13,6 +13,7 @@
   store/feedback_links.py), counting a user once (else a session, else the report). The
   feedback events are read from ``ix_events_category``; reports are rare and rate
   limited, and the caller reads them again only when a new one arrived (``reports_mark``).
+  SQLite reads the list with ``json_each``; PostgreSQL with its ``jsonb`` functions.
 """
 
 from __future__ import annotations
@@ -94,6 +95,18 @@ class SparkReader:
         return found
 
 
+_PG_REPORTS_SQL = (
+    "SELECT related.value, count(DISTINCT coalesce(e.user_id, e.session_id, e.id::text)) "
+    "FROM events AS e CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN "
+    "jsonb_typeof(e.details -> 'related_groups') = 'array' THEN e.details -> 'related_groups' "
+    "ELSE '[]'::jsonb END) AS related(value) "
+    "WHERE e.category = ? AND related.value IN ({marks}) GROUP BY related.value"
+)
+"""``reports_counts`` on PostgreSQL: ``details`` is ``jsonb`` there (always valid), its
+list read with ``jsonb_array_elements_text``; the id is cast to text to coalesce with
+the user and session (SQLite compares mixed types, PostgreSQL refuses to)."""
+
+
 async def reports_mark(reader: StoreReader) -> int:
     """The newest feedback event's id (0 for none): reports changed only if it did."""
     rows = await reader._all("SELECT max(id) FROM events WHERE category = ?", (CATEGORY,))
@@ -105,6 +118,9 @@ async def reports_counts(reader: StoreReader, fingerprints: list[str]) -> dict[s
     if not fingerprints:
         return {}
     marks = ", ".join("?" for _ in fingerprints)
+    if reader._engine.dialect.name == "postgresql":
+        rows = await reader._all(_PG_REPORTS_SQL.format(marks=marks), (CATEGORY, *fingerprints))
+        return {str(value): int(count) for value, count in rows}
     rows = await reader._all(
         "SELECT related.value, count(DISTINCT coalesce(e.user_id, e.session_id, e.id)) "
         "FROM events AS e, json_each(e.details, '$.related_groups') AS related "

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sidelog.store.group_pages import ACTIVE_SNOOZE as _ACTIVE
 from sidelog.store.group_pages import HIDE_SNOOZED
+from sidelog.store.pg_triage import announce_groups
 from sidelog.timespec import MAX_MS, parse_time
 
 if TYPE_CHECKING:
@@ -156,6 +157,8 @@ class SnoozeJob:
                     "VALUES (?, ?, ?, ?)",
                     (self._fingerprint, at, spec.until_ms, until_count),
                 )
+            if row is not None:
+                await announce_groups(conn, getattr(self._writer, "instance", ""), [self._fingerprint])
         return False
 
 

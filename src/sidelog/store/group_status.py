@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sidelog.store.pg_triage import announce_groups
 from sidelog.store.retention import JobWriter
 
 __all__ = ["GROUPS_PER_STEP", "GroupStatusJob"]
@@ -73,4 +74,5 @@ class GroupStatusJob:
                     (new, old, *ordered),
                 )
                 self.changed.extend(ordered)
+                await announce_groups(conn, getattr(self._writer, "instance", ""), ordered)
         return bool(self._left)

@@ -20,11 +20,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from sidelog.events import Event
+from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.store.database import DatabaseLock, create_schema, keep_wal_short, make_engines, prepare_folder
 from sidelog.store.errors import StoreError
 from sidelog.store.location import StoreLocation
 from sidelog.store.pg_live import Follower
+from sidelog.store.pg_outage import SharedPgWriter, SharedReader
 from sidelog.store.pg_schema import describe, prepare_schema
 from sidelog.store.pg_sql import install
 from sidelog.store.pg_writer import PgStoreWriter
@@ -52,17 +53,22 @@ class OpenStore:
     """For a shared PostgreSQL store: what publishes other servers' batches (store/pg_live.py)."""
 
     def upkeep(
-        self, path: Path, publish: Callable[[list[Event]], None], log: logging.Logger
+        self, path: Path, publish: Callable[[CommittedBatch], None], log: logging.Logger
     ) -> list[tuple[str, Coroutine[Any, Any, None]]]:
         """The store's own background work, ``(task name, coroutine)``: keeping a SQLite WAL
-        short (store/wal.py), or publishing other servers' batches of a shared PostgreSQL."""
+        short (store/wal.py), or publishing other servers' batches and triage changes of a
+        shared PostgreSQL."""
         work: list[tuple[str, Coroutine[Any, Any, None]]] = []
         if self.is_sqlite:
             work.append(
                 ("sidelog-checkpoints", keep_wal_short(path, self.engines[1], log, self.reader.inflight))
             )
         if self.live is not None:
-            work.append(("sidelog-follow", self.live.run(publish)))
+            follow = self.live.run(
+                lambda events: publish(CommittedBatch(events)),
+                lambda: publish(CommittedBatch([], groups_changed=True)),
+            )
+            work.append(("sidelog-follow", follow))
         return work
 
 
@@ -85,8 +91,13 @@ def make_pg_engines(location: StoreLocation) -> tuple[AsyncEngine, AsyncEngine]:
     assert location.url is not None
     # ``details`` comes back as its JSON text, as SQLite returns it (not parsed into a dict).
     writer = create_async_engine(location.url, poolclass=NullPool, json_deserializer=_as_text)
+    # Pinged before use: after the database server restarted, a pooled connection is dead.
     reader = create_async_engine(
-        location.url, pool_size=READER_POOL, max_overflow=READER_POOL, json_deserializer=_as_text
+        location.url,
+        pool_size=READER_POOL,
+        max_overflow=READER_POOL,
+        pool_pre_ping=True,
+        json_deserializer=_as_text,
     )
     for engine in (writer, reader):
         install(engine)
@@ -104,11 +115,12 @@ async def _open_postgres(location: StoreLocation, log: logging.Logger) -> OpenSt
     writer_engine, reader_engine = make_pg_engines(location)
     try:
         await prepare_schema(writer_engine, display)
-        writer = PgStoreWriter(writer_engine, display)
-        reader = StoreReader(reader_engine)
-        live = Follower(reader_engine.url, writer.instance, reader, log)
+        writer = SharedPgWriter(writer_engine, display)
+        reader = SharedReader(reader_engine, display)
         try:
             await writer.open()
+            live = Follower(reader_engine.url, writer.instance, reader, log, mark=writer.last_id)
+            writer.on_stored = live.own
             await live.listen()
         except (DBAPIError, OSError, asyncpg.PostgresError) as exc:
             raise StoreError(f"cannot open the database {display}: {describe(exc)}") from None

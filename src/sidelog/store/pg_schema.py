@@ -15,6 +15,7 @@ and by the writer before each batch, see store/pg_writer.py).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Identity, Index, Integer, MetaData, Table
@@ -26,8 +27,11 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from sidelog.store.errors import StoreError
 from sidelog.store.migrations import SCHEMA_VERSION
+from sidelog.store.pg_partitions import DAY_MS, DEFAULT_PARTITION, ON_DEMAND_DAYS, create_sql, day_of
 from sidelog.store.schema import metadata
 
+UIDS_TABLE = "event_uids"
+"""Every stored event's idempotency key (unique here, since ``events`` cannot be)."""
 VERSION_TABLE = "sidelog_schema"
 """One row: the schema version this database holds (shared numbering with SQLite's)."""
 _LOCK_KEY = 0x51DE106
@@ -57,12 +61,31 @@ def _column(column: Column[Any]) -> Column[Any]:
     )
 
 
+def _events_column(column: Column[Any]) -> Column[Any]:
+    """A column of the partitioned ``events``: its key is ``(id, received_at)`` (a key of a
+    partitioned table must hold the partition key), ``id`` still from the identity."""
+    if column.name == "id":
+        return Column("id", BigInteger(), Identity(always=False), primary_key=True, autoincrement=True)
+    copy = _column(column)
+    if column.name == "received_at":
+        copy.primary_key = True
+    return copy
+
+
 def postgres_metadata() -> MetaData:
-    """Every table and index of store/schema.py, typed for PostgreSQL."""
+    """Every table and index of store/schema.py, typed for PostgreSQL; ``events`` partitioned
+    by day of ``received_at`` (store/pg_partitions.py), without the unique index on
+    ``event_uid`` (``event_uids`` keeps the keys instead, see store/pg_writer.py)."""
     target = MetaData()
     for table in metadata.sorted_tables:
-        copy = Table(table.name, target, *(_column(column) for column in table.columns))
+        if table.name == "events":
+            columns = [_events_column(column) for column in table.columns]
+            copy = Table(table.name, target, *columns, postgresql_partition_by="RANGE (received_at)")
+        else:
+            copy = Table(table.name, target, *(_column(column) for column in table.columns))
         for index in table.indexes:
+            if table.name == "events" and index.unique:
+                continue
             where = dict(index.dialect_kwargs).get("sqlite_where")
             Index(
                 index.name,
@@ -81,11 +104,28 @@ def schema_statements() -> list[str]:
         statements.append(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)).strip())
         for index in sorted(table.indexes, key=lambda index: str(index.name)):
             statements.append(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)).strip())
+    statements.extend(_PARTITIONED_EXTRAS)
     statements.append(
         f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} "
         "(one boolean PRIMARY KEY DEFAULT true CHECK (one), version integer NOT NULL)"
     )
     return statements
+
+
+_PARTITIONED_EXTRAS = (
+    f"CREATE TABLE IF NOT EXISTS {DEFAULT_PARTITION} PARTITION OF events DEFAULT",
+    # The idempotency keys of the stored events: the one place a key is unique across
+    # every partition (store/pg_writer.py inserts here first).
+    f"CREATE TABLE IF NOT EXISTS {UIDS_TABLE} (event_uid text PRIMARY KEY, received_at bigint NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS ix_{UIDS_TABLE}_received_at ON {UIDS_TABLE} (received_at)",
+    # A deleted event gives its key back (clear, row retention); a dropped partition's
+    # keys go in retention's own steps (store/pg_retention.py).
+    "CREATE OR REPLACE FUNCTION sidelog_forget_uid() RETURNS trigger LANGUAGE plpgsql AS "
+    f"'BEGIN DELETE FROM {UIDS_TABLE} WHERE event_uid = OLD.event_uid; RETURN NULL; END'",
+    "CREATE OR REPLACE TRIGGER events_forget_uid AFTER DELETE ON events FOR EACH ROW "
+    "WHEN (OLD.event_uid IS NOT NULL) EXECUTE FUNCTION sidelog_forget_uid()",
+)
+"""What the partitioned layout adds to the tables of the metadata."""
 
 
 def newer_schema(display: str, version: int) -> StoreError:
@@ -119,12 +159,17 @@ async def prepare_schema(engine: AsyncEngine, display: str) -> int:
             if found is not None and found > SCHEMA_VERSION:
                 raise newer_schema(display, found)
             if found != SCHEMA_VERSION:
+                old_layout = await _unpartitioned(conn)
+                if old_layout:
+                    await _set_aside(conn)
                 for statement in schema_statements():
                     await conn.exec_driver_sql(statement)
                 await conn.exec_driver_sql(
                     f"INSERT INTO {VERSION_TABLE} (version) VALUES ({SCHEMA_VERSION}) "
                     "ON CONFLICT (one) DO UPDATE SET version = excluded.version"
                 )
+                if old_layout:
+                    await _move_rows(conn)
             return found or 0
     except (DBAPIError, OSError) as exc:
         raise StoreError(f"cannot open the database {display}: {describe(exc)}") from None
@@ -136,3 +181,51 @@ def describe(exc: BaseException) -> str:
     text = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
     # SQLAlchemy's adapter prefixes "<class 'asyncpg.exceptions.X'>: ".
     return text.split(">: ", 1)[1] if text.startswith("<class ") and ">: " in text else text
+
+
+_ASIDE = "events_unpartitioned"
+"""Where an upgrade puts the old, unpartitioned ``events`` while it copies the rows over."""
+
+
+async def _unpartitioned(conn: AsyncConnection) -> bool:
+    """True for a database an older sidelog created: ``events`` is a plain table."""
+    kind = (
+        await conn.exec_driver_sql("SELECT relkind::text FROM pg_class WHERE oid = to_regclass('events')")
+    ).scalar()
+    return kind == "r"
+
+
+async def _set_aside(conn: AsyncConnection) -> None:
+    """Rename the old ``events`` out of the way and free the names the new one takes
+    (its indexes, key and identity sequence)."""
+    await conn.exec_driver_sql(f"ALTER TABLE events RENAME TO {_ASIDE}")
+    await conn.exec_driver_sql(f"ALTER TABLE {_ASIDE} RENAME CONSTRAINT events_pkey TO {_ASIDE}_pkey")
+    await conn.exec_driver_sql(f"ALTER TABLE {_ASIDE} ALTER COLUMN id DROP IDENTITY IF EXISTS")
+    for index in metadata.tables["events"].indexes:
+        await conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+
+
+async def _move_rows(conn: AsyncConnection) -> None:
+    """Copy the old rows into the partitioned ``events`` (ids kept; a partition for each
+    day they cover, as store/pg_partitions.py would create on demand), record their
+    keys, point the identity past the highest id, and drop the old table.
+
+    One pass in the upgrade's transaction: about as long as the rows take to insert
+    (the README, Storage, gives a figure); a failure leaves the old layout untouched.
+    """
+    days = await conn.exec_driver_sql(f"SELECT DISTINCT received_at / {DAY_MS} FROM {_ASIDE}")
+    today = day_of(int(time.time() * 1000))
+    for (day,) in days.all():
+        if abs(int(day) - today) <= ON_DEMAND_DAYS:
+            await conn.exec_driver_sql(create_sql(int(day)))
+    columns = ", ".join(column.name for column in metadata.tables["events"].columns)
+    await conn.exec_driver_sql(f"INSERT INTO events ({columns}) SELECT {columns} FROM {_ASIDE} ORDER BY id")
+    await conn.exec_driver_sql(
+        f"INSERT INTO {UIDS_TABLE} (event_uid, received_at) SELECT event_uid, received_at "
+        f"FROM {_ASIDE} WHERE event_uid IS NOT NULL ON CONFLICT DO NOTHING"
+    )
+    await conn.exec_driver_sql(
+        "SELECT setval(pg_get_serial_sequence('events', 'id'), "
+        f"(SELECT coalesce(max(id), 0) + 1 FROM {_ASIDE}), false)"
+    )
+    await conn.exec_driver_sql(f"DROP TABLE {_ASIDE}")

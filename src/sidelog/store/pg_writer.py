@@ -4,10 +4,17 @@ Where the SQLite writer owns its file (one process, ids it assigns itself), here
 number of ``sidelog serve`` processes write together, so each batch is one statement
 whose outcome does not depend on the others:
 
+- the batch's idempotency keys are claimed first, in ``event_uids`` (``ON CONFLICT
+  DO NOTHING RETURNING``): ``events`` is partitioned by day (store/pg_partitions.py),
+  and PostgreSQL enforces no uniqueness across partitions, so the keys live in a table
+  of their own where the key alone is unique. A key stored already, by this server or
+  another one, is not returned, and its event is dropped; a key another server's open
+  batch holds makes this one wait for that batch's outcome, so exactly one stores it;
 - the events go in as one ``INSERT … SELECT FROM unnest(…)`` (a column array per
-  field: one prepared statement for any batch size), ids from the table's identity,
-  ``ON CONFLICT (event_uid) DO NOTHING`` dropping keys already stored, by this server
-  or another one; ``RETURNING`` says which rows went in and with which ids;
+  field: one prepared statement for any batch size), ids from the table's identity;
+  ``RETURNING`` says which ids they got;
+- the day partitions the batch needs are created before its transaction, in short
+  ones of their own (rarely: they are made days ahead);
 - error groups are counted with ``INSERT … ON CONFLICT (fingerprint) DO UPDATE``: the
   row lock makes concurrent counts add up exactly, and groups go in fingerprint
   order, so two servers' batches lock them in the same order (no deadlock);
@@ -28,13 +35,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sidelog.events import Event
+from sidelog.events import Event, now_ms
 from sidelog.store.checks import StoreCheck
 from sidelog.store.feedback_links import link_feedback
 from sidelog.store.migrations import SCHEMA_VERSION
 from sidelog.store.pg_live import CHANNEL, notices
+from sidelog.store.pg_partitions import Partitions, day_of
 from sidelog.store.pg_retention import PgRetentionJob
-from sidelog.store.pg_schema import VERSION_TABLE, newer_schema
+from sidelog.store.pg_schema import UIDS_TABLE, VERSION_TABLE, newer_schema
 from sidelog.store.retention import RetentionJob
 from sidelog.store.schema import EVENT_COLUMN_NAMES
 from sidelog.store.wal import CheckpointResult, WalKeeper
@@ -51,10 +59,17 @@ INSERT_EVENTS_SQL = (
     f"INSERT INTO events ({', '.join(_INSERTED)}) "
     f"SELECT {_VALUES} FROM unnest({_ARRAYS}) WITH ORDINALITY AS batch({', '.join(_INSERTED)}, ord) "
     "ORDER BY ord "
-    "ON CONFLICT (event_uid) WHERE event_uid IS NOT NULL DO NOTHING "
     "RETURNING id, event_uid"
 )
 """A whole batch in one statement; rows are inserted (and given ids) in batch order."""
+CLAIM_UIDS_SQL = (
+    f"INSERT INTO {UIDS_TABLE} (event_uid, received_at) "
+    "SELECT u, r FROM unnest($1::text[], $2::bigint[]) AS batch(u, r) ORDER BY u "
+    "ON CONFLICT (event_uid) DO NOTHING RETURNING event_uid"
+)
+"""Claim a batch's keys; a key stored already (or claimed by another server's open
+batch, which this waits for) is not returned. In key order, so two servers' batches
+wait on each other's keys in the same order (no deadlock)."""
 
 UPSERT_GROUPS_SQL = """
 INSERT INTO error_groups
@@ -106,6 +121,8 @@ class PgStoreWriter(StoreWriter):
         self.display = display
         """The database URL, password hidden (for messages)."""
         self.wal = _NoWal(self.path, self.checkpoint, log)
+        self.partitions = Partitions()
+        """The day partitions of ``events`` this writer knows (store/pg_partitions.py)."""
         self.instance = secrets.token_hex(6)
         """This writer's name in its batch notices (store/pg_live.py skips its own)."""
 
@@ -116,6 +133,8 @@ class PgStoreWriter(StoreWriter):
             await self._check_version(self._conn)
             result = await self._conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM events")
             self.last_id = int(result.scalar_one())
+            await self.partitions.load(self._conn)
+        await self.partitions.ensure(self._conn, self.partitions.wanted((), day_of(now_ms())))
 
     async def close(self) -> None:
         """Close the write connection (nothing to checkpoint)."""
@@ -130,13 +149,21 @@ class PgStoreWriter(StoreWriter):
         if version is not None and int(version) > SCHEMA_VERSION:
             raise newer_schema(self.display, int(version))
 
+    async def _ensure_partitions(self, events: list[Event]) -> None:
+        """Create the day partitions this batch needs or should find ready (store/pg_partitions.py)."""
+        wanted = self.partitions.wanted((event.received_at for event in events), day_of(now_ms()))
+        if wanted:
+            await self.partitions.ensure(self.conn, wanted)
+
     async def write_batch(self, events: list[Event]) -> BatchResult:
         """Insert ``events`` (keys already stored, here or by another server, are
         dropped) and count the inserted errors into their groups, in one transaction."""
+        await self._ensure_partitions(events)
         conn = self.conn
         async with conn.begin():
             await self._check_version(conn)
             await link_feedback(conn, events, self.last_id)  # reports name their session's errors
+            events, claimed_out = await _claim_uids(conn, events)
             columns: list[list[Any]] = [[] for _ in _INSERTED]
             for event in events:
                 row = (
@@ -162,6 +189,7 @@ class PgStoreWriter(StoreWriter):
                     column.append(value)
             returned = (await conn.exec_driver_sql(INSERT_EVENTS_SQL, tuple(columns))).all()
             stored, duplicates = _match_ids(events, sorted(returned))
+            duplicates.extend(claimed_out)
             groups = _groups(stored)
             if groups:
                 await conn.exec_driver_sql(UPSERT_GROUPS_SQL, tuple(map(list, zip(*groups, strict=True))))
@@ -181,6 +209,27 @@ class PgStoreWriter(StoreWriter):
     async def checkpoint(self, mode: str = "TRUNCATE") -> CheckpointResult:
         """Nothing to do: PostgreSQL checkpoints on its own."""
         return CheckpointResult(False, 0, 0, skipped="PostgreSQL checkpoints on its own")
+
+
+async def _claim_uids(conn: AsyncConnection, events: list[Event]) -> tuple[list[Event], list[Event]]:
+    """``(to insert, duplicates)``: the events whose key this batch claimed in ``event_uids``
+    (the first of a key repeated within the batch) and those without a key, then the rest."""
+    keyed = {event.uid: event.received_at for event in events if event.uid is not None}
+    if not keyed:
+        return events, []
+    claimed = await conn.exec_driver_sql(CLAIM_UIDS_SQL, (list(keyed), list(keyed.values())))
+    fresh = {str(row[0]) for row in claimed}
+    kept: list[Event] = []
+    dropped: list[Event] = []
+    for event in events:
+        if event.uid is None:
+            kept.append(event)
+        elif event.uid in fresh:
+            fresh.discard(event.uid)
+            kept.append(event)
+        else:
+            dropped.append(event)
+    return kept, dropped
 
 
 def _match_ids(events: list[Event], returned: list[Any]) -> tuple[list[Event], list[Event]]:

@@ -213,7 +213,7 @@ class SidelogApp(FilterActions, TimelineActions, HistogramActions):
         if self._covered:
             self._held.hold(message.batch)
         else:
-            self._show_batches([message.batch], any(e.level == "error" for e in message.batch.stored))
+            self._show_batches([message.batch], message.batch.has_error_news)
 
     def _show_batches(self, batches: list[CommittedBatch], errors: bool) -> None:
         with self.batch_update():

@@ -28,7 +28,7 @@ class HeldBatches:
 
     def hold(self, batch: CommittedBatch) -> None:
         """Keep ``batch`` for later, or switch to a reload once the bound is passed."""
-        self.errors = self.errors or any(event.level == "error" for event in batch.stored)
+        self.errors = self.errors or batch.has_error_news
         if self.reload:
             return
         self.events += len(batch.stored)

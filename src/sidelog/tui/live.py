@@ -74,7 +74,8 @@ def merge(batches: list[CommittedBatch]) -> CommittedBatch:
         return batches[0]
     stored = [event for batch in batches for event in batch.stored]
     live_only = [event for batch in batches for event in batch.live_only]
-    return CommittedBatch(stored=stored, live_only=live_only)
+    changed = any(batch.groups_changed for batch in batches)
+    return CommittedBatch(stored=stored, live_only=live_only, groups_changed=changed)
 
 
 __all__ = ["FLOOD_EVENTS", "BatchSource", "LiveFeed", "merge"]

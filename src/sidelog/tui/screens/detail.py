@@ -223,7 +223,7 @@ class EventDetailScreen(Screen[DetailResult]):
 
     def action_feedback(self) -> None:
         """The group's user feedback: linked reports, and what users saw (tui/screens/feedback.py)."""
-        open_feedback(self.app, self.event.fingerprint)
+        open_feedback(self.app, self.event.fingerprint, EventDetailScreen)
 
     def action_toggle_in_app(self) -> None:
         """Show the app's own frames only, or every frame again (and bring the stack up)."""

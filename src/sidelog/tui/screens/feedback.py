@@ -12,13 +12,17 @@ by ``store/feedback_views.py`` (bounded, indexed queries):
   them.
 
 Text is sanitized and built into ``Content``, never markup; the two lists scroll with the
-keyboard in one pane. ``r`` reads again, ``escape`` goes back.
+keyboard in one pane. ``↑``/``↓`` move the ``▶`` between reports (past the first or
+the last they scroll the pane), ``enter`` opens the marked report's event in the detail
+view (a filter asked for there closes this view and applies), ``r`` reads again,
+``escape`` goes back.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import work
@@ -26,13 +30,20 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sidelog.engine import Engine
-from sidelog.events import now_ms
+from sidelog.events import Event, now_ms
 from sidelog.store.feedback_links import WINDOW_MS
-from sidelog.store.feedback_views import FEEDBACK_SCAN, GROUP_SCAN, GroupFeedback, group_feedback
+from sidelog.store.feedback_views import (
+    FEEDBACK_SCAN,
+    GROUP_SCAN,
+    FeedbackReport,
+    GroupFeedback,
+    group_feedback,
+)
 from sidelog.store.models import ErrorGroup
 from sidelog.textsafe import clip, safe_text
 from sidelog.tui import humanize
@@ -42,9 +53,29 @@ TEXT_CHARS = 400
 """Characters of a report or a shown message on screen (the rest is in the event)."""
 FIELD_CHARS = 60
 """Characters of an email, session or user id on screen."""
+FeedbackResult = dict[str, str] | None
+"""What the screen dismisses with: ``None``, or a filter the detail of a report asked for."""
+FILTER_KEYS = ("user", "session", "fingerprint", "trace")
+"""The filters a detail view may ask for (``EventDetailScreen``'s result)."""
 
 
-class FeedbackScreen(Screen[None]):
+class FeedbackBody(VerticalScroll):
+    """The scrolling pane of both lists: ``↑``/``↓`` move between reports first."""
+
+    def action_scroll_up(self) -> None:
+        """The previous report, or scroll up from the first."""
+        screen = self.screen
+        if not (isinstance(screen, FeedbackScreen) and screen.move_report(-1)):
+            super().action_scroll_up()
+
+    def action_scroll_down(self) -> None:
+        """The next report, or scroll down from the last."""
+        screen = self.screen
+        if not (isinstance(screen, FeedbackScreen) and screen.move_report(1)):
+            super().action_scroll_down()
+
+
+class FeedbackScreen(Screen[FeedbackResult]):
     """The reports linked to one error group and the user-facing messages its events showed."""
 
     DEFAULT_CSS = """
@@ -60,25 +91,38 @@ class FeedbackScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="feedback.close"),
+        Binding("enter", "open_report", "Open report", id="feedback.open-report"),
         Binding("r", "reload", "Read again", id="feedback.reload"),
     ]
 
-    def __init__(self, engine: Engine, fingerprint: str, *, clock: Callable[[], int] = now_ms) -> None:
-        """``fingerprint``: the error group; ``clock`` dates the rows (tests freeze it)."""
+    def __init__(
+        self,
+        engine: Engine,
+        fingerprint: str,
+        *,
+        detail: Callable[[Event], Screen[Any]] | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        """``fingerprint``: the error group; ``detail`` builds the event detail screen that
+        ``enter`` opens for a report (``EventDetailScreen``, passed in: that screen opens
+        this one); ``clock`` dates the rows (tests freeze it)."""
         super().__init__()
+        self._detail = detail
         self.engine = engine
         self.fingerprint = fingerprint
         """The group shown."""
         self.feedback: GroupFeedback | None = None
         """What was read, once loaded."""
         self.group: ErrorGroup | None = None
+        self.selected = 0
+        """The report marked ``▶`` (what ``enter`` opens), an index into the reports shown."""
         self._clock = clock
 
     def compose(self) -> ComposeResult:
         """Title, a note (loading, bounds), the two lists in one scrolling pane, the footer."""
         yield Static(Content.assemble(("Feedback", "bold"), " · error group"), id="feedback-title")
         yield Static(Content("loading…"), id="feedback-note")
-        with VerticalScroll(id="feedback-body", can_focus=True):
+        with FeedbackBody(id="feedback-body", can_focus=True):
             yield Static(Content("Reports linked to this group"), classes="feedback-heading")
             yield Static(Content(""), id="feedback-reports")
             yield Static(Content("What users saw (userMessage)"), classes="feedback-heading")
@@ -108,8 +152,52 @@ class FeedbackScreen(Screen[None]):
         self.query_one("#feedback-title", Static).update(_title(group, self.fingerprint))
         self.query_one("#feedback-note", Static).update(_note(group, feedback, self._clock()))
         now = self._clock()
-        self.query_one("#feedback-reports", Static).update(_reports(feedback, now))
+        self.selected = min(self.selected, max(0, len(feedback.reports) - 1))
+        self.query_one("#feedback-reports", Static).update(_reports(feedback, now, self.selected))
         self.query_one("#feedback-messages", Static).update(_messages(feedback, now))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``enter`` only where there is a report to open."""
+        if action == "open_report":
+            return self._detail is not None and self.feedback is not None and bool(self.feedback.reports)
+        return True
+
+    def move_report(self, step: int) -> bool:
+        """Mark the next (``step`` 1) or previous (-1) report; ``False`` past either end."""
+        feedback = self.feedback
+        if feedback is None or not 0 <= self.selected + step < len(feedback.reports):
+            return False
+        self.selected += step
+        reports = self.query_one("#feedback-reports", Static)
+        reports.update(_reports(feedback, self._clock(), self.selected))
+        width = reports.content_region.width
+        lines = sum(_report_lines(report, width) for report in feedback.reports[: self.selected])
+        area = reports.virtual_region
+        height = _report_lines(feedback.reports[self.selected], width)
+        here = Region(area.x, area.y + lines, area.width, height)
+        self.query_one(FeedbackBody).scroll_to_region(here, animate=False, immediate=True)
+        return True
+
+    def action_open_report(self) -> None:
+        """The marked report's event in the detail view."""
+        feedback = self.feedback
+        if feedback is not None and feedback.reports:
+            self._open_event(feedback.reports[self.selected].id)
+
+    @work(name="feedback-open", group="feedback-open", exclusive=True, exit_on_error=False)
+    async def _open_event(self, event_id: int) -> None:
+        event = await self.engine.event(event_id)
+        if event is None:
+            self.notify("That report is gone (retention or clear).", severity="warning")
+            return
+
+        def closed(result: object) -> None:
+            if isinstance(result, dict):
+                self.dismiss({key: str(value) for key, value in result.items() if key in FILTER_KEYS})
+
+        assert self._detail is not None  # offered only with it (check_action)
+        self.app.push_screen(self._detail(event), closed)
 
     def action_close(self) -> None:
         """Back to the event."""
@@ -145,7 +233,14 @@ def _when(ms: int, now: int) -> str:
     return humanize.clock(ms, level=humanize.date_level(ms, now), millis=False)
 
 
-def _reports(feedback: GroupFeedback, now: int) -> Content:
+def _report_lines(report: FeedbackReport, width: int) -> int:
+    """Lines a report takes in a list ``width`` cells wide: its header, and its text
+    (line breaks are shown as ``␊``, so only wrapping adds lines)."""
+    text = len(safe_text(clip(report.message, TEXT_CHARS))) + 6  # indent and quotes
+    return 1 + max(1, -(-text // max(1, width)))
+
+
+def _reports(feedback: GroupFeedback, now: int, selected: int = 0) -> Content:
     if not feedback.reports:
         return Content.styled(
             "No report names this group. Reports link to the errors their session had in the 30 "
@@ -153,7 +248,7 @@ def _reports(feedback: GroupFeedback, now: int) -> Content:
             "dim",
         )
     lines: list[Content] = []
-    for report in feedback.reports:
+    for index, report in enumerate(feedback.reports):
         who: list[str | tuple[str, str]] = [
             ("✉ " + safe_text(clip(report.email, FIELD_CHARS)), "$text-accent")
             if report.email
@@ -165,6 +260,7 @@ def _reports(feedback: GroupFeedback, now: int) -> Content:
             who += ["  user ", (safe_text(clip(report.user_id, FIELD_CHARS)), "$text-secondary")]
         lines.append(
             Content.assemble(
+                ("▶ ", "bold $accent") if index == selected else "  ",
                 (_when(report.timestamp, now), "$text-muted"),
                 "  ",
                 *who,
@@ -212,15 +308,25 @@ def _messages(feedback: GroupFeedback, now: int) -> Content:
     return Content("\n").join(lines)
 
 
-def open_feedback(app: App[Any], fingerprint: str | None) -> None:
-    """Open the feedback of ``fingerprint``'s group, or say in one toast why not."""
+def open_feedback(app: App[Any], fingerprint: str | None, detail: Callable[[Event], Screen[Any]]) -> None:
+    """Open the feedback of ``fingerprint``'s group, or say in one toast why not; ``detail``
+    builds the event detail screen for its reports.
+
+    A filter asked for in the detail of a report (``u``, ``s``, ``t``) is applied to the
+    app's filter (``flt``), as the app applies the stream's own detail views.
+    """
     engine = app_engine(app)
     if fingerprint is None:
         app.notify("This event belongs to no error group.", severity="warning")
     elif engine is None:
         app.notify("sidelog is not running yet.", severity="warning")
     else:
-        app.push_screen(FeedbackScreen(engine, fingerprint))
+
+        def closed(result: FeedbackResult) -> None:
+            if result and hasattr(app, "flt"):
+                app.flt = replace(app.flt, **result)
+
+        app.push_screen(FeedbackScreen(engine, fingerprint, detail=detail), closed)
 
 
-__all__ = ["FeedbackScreen", "open_feedback"]
+__all__ = ["FeedbackBody", "FeedbackResult", "FeedbackScreen", "open_feedback"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.binding import Binding, BindingType
 
 from sidelog.tui.commands import PaletteCommand
+from sidelog.tui.screens.detail import EventDetailScreen
 from sidelog.tui.screens.feedback import open_feedback
 
 if TYPE_CHECKING:
@@ -70,4 +71,4 @@ class FeedbackKey:
         """Open what users reported about the highlighted group and the messages they saw."""
         group = self.highlighted_group
         if group is not None:
-            open_feedback(self.app, group.fingerprint)
+            open_feedback(self.app, group.fingerprint, EventDetailScreen)

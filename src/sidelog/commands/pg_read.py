@@ -1,0 +1,107 @@
+"""``sidelog export`` (and ``--bundle``) on a PostgreSQL store: the same rows, read by a command.
+
+The export writers are plain loops over rows, written for the read-only ``sqlite3``
+connection of a SQLite file. For a PostgreSQL store this gives them the same rows
+through the store's own read path (SQLAlchemy over asyncpg, the statements rewritten
+by store/pg_sql.py), driven from a private event loop so the writers stay synchronous:
+keyset pages of ``PAGE`` rows by id, each fetched when the previous one is written, so
+memory holds one page whatever the table's size. Nothing is written to the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
+
+from sidelog.bundle import Bundle, render
+from sidelog.commands.common import CommandError
+from sidelog.filters import EventFilter
+from sidelog.store.location import StoreLocation
+from sidelog.store.opening import make_pg_engines
+from sidelog.store.pg_schema import describe
+from sidelog.store.reader import StoreReader, filter_sql
+from sidelog.store.schema import EVENT_COLUMN_NAMES
+from sidelog.store.timeline import read_group_event, read_preceding, scope_value, scopes_of
+from sidelog.textsafe import safe_text
+
+T = TypeVar("T")
+PAGE = 5000
+"""Rows per keyset page (one short query each)."""
+_COLUMNS = ", ".join(EVENT_COLUMN_NAMES)
+
+
+class PgRows:
+    """A PostgreSQL store opened for reading by a command; ``close`` when done."""
+
+    def __init__(self, location: StoreLocation) -> None:
+        self._display = location.display()
+        self._loop = asyncio.new_event_loop()
+        self._engines = make_pg_engines(location)
+        self._reader = StoreReader(self._engines[1])
+        try:
+            self.run(self._reader._all("SELECT 1 FROM events LIMIT 1"))
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run one read on the private loop; ``CommandError`` (one line) if the database fails."""
+        try:
+            return self._loop.run_until_complete(work)
+        except CommandError:
+            raise
+        except Exception as exc:
+            raise CommandError(f"cannot read the database {self._display}: {describe(exc)}") from None
+
+    def rows(self, flt: EventFilter) -> Iterator[tuple[Any, ...]]:
+        """Matching rows in ``EVENT_COLUMN_NAMES`` order, oldest first, a page at a time."""
+        terms, params = filter_sql(flt)
+        where = " AND ".join([*terms, "id > ?"])
+        sql = f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY id LIMIT {PAGE}"
+        last = 0
+        while True:
+            rows = self.run(self._reader._all(sql, [*params, last]))
+            yield from (tuple(row) for row in rows)
+            if len(rows) < PAGE:
+                return
+            last = int(rows[-1][0])
+
+    def count(self, flt: EventFilter) -> int:
+        """How many rows match (for the progress bar)."""
+        terms, params = filter_sql(flt)
+        where = f" WHERE {' AND '.join(terms)}" if terms else ""
+        return int(self.run(self._reader._all(f"SELECT count(*) FROM events{where}", params))[0][0])
+
+    def bundle(self, fingerprint: str, events: int) -> str:
+        """The repro bundle of a group, as commands/bundle.py makes it from a SQLite file."""
+        return self.run(_bundle(self._reader, fingerprint, events))
+
+    def close(self) -> None:
+        """Close the connections and the private loop."""
+        try:
+            for engine in self._engines:
+                self._loop.run_until_complete(engine.dispose())
+        finally:
+            self._loop.close()
+
+
+async def _bundle(reader: StoreReader, fingerprint: str, events: int) -> str:
+    group, event = await read_group_event(reader, fingerprint)
+    shown = safe_text(fingerprint[:100])
+    if event is None:
+        if group is None:
+            raise CommandError(
+                f"no error group with fingerprint {shown!r} (see the errors pane or GET /v1/errors)"
+            )
+        raise CommandError(f"error group {shown!r} has no stored event left (retention removed them)")
+    scopes = scopes_of(event)
+    if not scopes:
+        return render(Bundle(event, group, asked=events))
+    value = scope_value(event, scopes[0])
+    assert value is not None  # scopes_of lists only the scopes the event has
+    preceding = await read_preceding(reader, scopes[0], value, event, events)
+    return render(Bundle(event, group, scopes[0], value, preceding, asked=events))
+
+
+__all__ = ["PAGE", "PgRows"]
