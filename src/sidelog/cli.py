@@ -187,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default stdout)")
     export.add_argument("--db", metavar="PATH", help="SQLite file or postgresql:// URL (SIDELOG_DB)")
+    export.add_argument(
+        "--to", metavar="URL", help="read a sidelog server over HTTP instead: http(s)://HOST:PORT"
+    )
+    _token_flag(export)
     export.add_argument("--bundle", metavar="FINGERPRINT", help="one error group's repro bundle (Markdown)")
     export.add_argument("--events", type=int, default=20, metavar="N", help="with --bundle: events before it")
     _source_commands(commands)

@@ -19,7 +19,9 @@ owns what running needs:
   anywhere stops what already started.
 
 The endpoints (``sidelog.ingest``) never import the engine: they are handed it as
-the ``IngestSink``/``EngineAPI`` protocols of ``sidelog.ingest.sink``.
+the ``IngestSink``/``EngineAPI`` protocols of ``sidelog.ingest.sink``. They are imported
+only once the store is open (after the UI's paint step), so loading them never delays
+the newest events on screen.
 """
 
 from __future__ import annotations
@@ -38,14 +40,11 @@ from typing import TYPE_CHECKING
 from sidelog.config import Settings
 from sidelog.engine import Engine, StopReport
 from sidelog.errors import StartupError, startup_reason
-from sidelog.ingest.accept import ConnectionCap, default_max_connections
-from sidelog.ingest.tcp import start_socket_servers
-from sidelog.ingest.tls import server_context
-from sidelog.ingest.tokens import load_token_table
 from sidelog.pipeline.memory import tune_collector
 from sidelog.store.database import StoreError
 
 if TYPE_CHECKING:
+    from sidelog.ingest.accept import ConnectionCap
     from sidelog.ingest.http import HttpOptions
 
 __all__ = [
@@ -121,13 +120,19 @@ async def start_server(
     meanwhile (no endpoint is bound yet), so the counts read afterwards are exact.
     """
     soft_limit = tune_process()
-    cap = ConnectionCap(settings.max_connections or default_max_connections(soft_limit))
     engine = Engine(settings)
     try:
         await engine.open_store(count_facets=opened is None)
         if opened is not None:
             await opened(engine)
             await engine.recount_facets()
+        # Imported here, after the paint step: the endpoints are not needed to show the store.
+        from sidelog.ingest.accept import ConnectionCap, default_max_connections
+        from sidelog.ingest.tcp import start_socket_servers
+        from sidelog.ingest.tls import server_context
+        from sidelog.ingest.tokens import load_token_table
+
+        cap = ConnectionCap(settings.max_connections or default_max_connections(soft_limit))
         # Before any bind: a remote client must never meet an endpoint without a token.
         remote = ensure_token(settings) if needs_token(settings) else None
         token = remote.value if remote is not None else settings.token

@@ -17,7 +17,8 @@ written once the app held the expected state. Measured:
 - bulk resolve: half the groups are resolved first (not timed), then ``R`` and ``y``
   resolve the other half, to the frame of the reloaded, empty list; ``U`` undoes it,
   to the frame listing them again; then the same resolve and undo through the engine
-  alone (no keys, no frames), to tell the store's share from the UI's;
+  alone (no keys, no frames), to tell the store's share from the UI's, with the longest
+  transaction each held the writer for (ingest batches wait that long at most);
 - the histogram's redraw after each of several filter changes (default zoom);
 - ``enter`` on an error event to the detail view's first frame, and ``f`` on a group
   to the feedback view with its reports read (several of each).
@@ -78,6 +79,8 @@ TRIAGE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("bulk_undo_ms", "undo (U) to groups listed again", "ms"),
     ("bulk_resolve_store_ms", "the same resolve, engine alone", "ms"),
     ("bulk_undo_store_ms", "the same undo, engine alone", "ms"),
+    ("bulk_resolve_turn_ms", "its longest writer turn (resolve)", "ms"),
+    ("bulk_undo_turn_ms", "its longest writer turn (undo)", "ms"),
     ("histogram_filter_ms", "histogram redraw on filter change (worst)", "ms"),
     ("histogram_filter_median_ms", "histogram redraw (median)", "ms"),
     ("detail_open_ms", "enter: detail view open (worst)", "ms"),
@@ -305,11 +308,13 @@ async def run_triage_steps(settings: Settings, record: Record, *, screen: tuple[
             lambda writer: GroupStatusJob(writer, targets, resolved=True, at=now_ms()), recount=False
         )
         record("bulk_resolve_store_ms", (time.perf_counter() - moment) * 1000)
+        record("bulk_resolve_turn_ms", max(job.turns, default=0.0) * 1000)
         moment = time.perf_counter()
-        await engine.run_job(
+        undo = await engine.run_job(
             lambda writer: GroupStatusJob(writer, job.changed, resolved=False, at=now_ms()), recount=False
         )
         record("bulk_undo_store_ms", (time.perf_counter() - moment) * 1000)
+        record("bulk_undo_turn_ms", max(undo.turns, default=0.0) * 1000)
 
         # The histogram's redraw on each filter change.
         timings = []

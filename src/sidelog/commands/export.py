@@ -1,7 +1,8 @@
 """``sidelog export --format jsonl|csv``: stored events, with the stream's filters.
 
 With ``--bundle FINGERPRINT`` it writes one error group's repro bundle instead
-(Markdown, ``commands/bundle.py``).
+(Markdown, ``commands/bundle.py``). With ``--to http(s)://HOST:PORT`` it reads a server's
+HTTP API instead of a store (commands/remote_export.py), writing the same bytes.
 
 Reads the SQLite file directly through a read-only connection, so it works while a
 server is running (WAL readers never block the writer) and needs no server at all; a
@@ -37,6 +38,7 @@ from sidelog.textsafe import json_safe, safe_text
 
 if TYPE_CHECKING:
     from sidelog.commands.pg_read import PgRows
+    from sidelog.commands.remote_export import RemoteRows
 
 PAGE = 5000
 _BAR_WIDTH = 30
@@ -79,10 +81,11 @@ def count_rows(conn: sqlite3.Connection, flt: EventFilter) -> int:
 
 
 class _Progress:
-    """A one-line bar on stderr, redrawn at most ten times a second."""
+    """A one-line bar on stderr, redrawn at most ten times a second (a count when the
+    total is unknown: a remote export has no count to ask for)."""
 
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self._total = max(total, 1)
+    def __init__(self, total: int | None, stream: TextIO) -> None:
+        self._total = None if total is None else max(total, 1)
         self._stream = stream
         self._drawn = 0.0
 
@@ -91,6 +94,11 @@ class _Progress:
         if not final and now - self._drawn < 0.1:
             return
         self._drawn = now
+        if self._total is None:
+            self._stream.write(f"\rexporting {done:,} events")
+            self._stream.write("\n" if final else "")
+            self._stream.flush()
+            return
         share = min(done / self._total, 1.0)
         filled = int(share * _BAR_WIDTH)
         bar = "█" * filled + "░" * (_BAR_WIDTH - filled)
@@ -156,15 +164,16 @@ def check_output(output: Path, db: Path) -> None:
 
 def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[str, str]]) -> int:
     """Write the matching events to ``--output`` (or stdout); summary on stderr."""
+    remote = _remote_url(args)
     if getattr(args, "bundle", None) is not None:
-        return _run_bundle(args, settings, params)
+        return _run_bundle(args, settings, params, remote)
     try:
         flt = EventFilter.from_params(params)
     except ValueError as exc:
         raise CommandError(f"invalid filter: {exc}") from None
     fmt = getattr(args, "format", "jsonl") or "jsonl"
     output = getattr(args, "output", None)
-    source = _open_source(settings)
+    source = _open_source(settings, remote, getattr(args, "client_token", None))
     progress = _Progress(source.count(flt), sys.stderr) if sys.stderr.isatty() else None
 
     def tick(done: int) -> None:
@@ -202,7 +211,21 @@ def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[
     return 0
 
 
-def _run_bundle(args: argparse.Namespace, settings: Settings, params: list[tuple[str, str]]) -> int:
+def _remote_url(args: argparse.Namespace) -> str | None:
+    """``--to URL``: export from a server over HTTP (``--db`` names a store instead: not both)."""
+    url = getattr(args, "to", None)
+    if url is None:
+        return None
+    if getattr(args, "db", None):
+        raise CommandError("--to reads a server over HTTP and --db a store: give one of them")
+    if not url.strip():
+        raise CommandError("--to needs a server address: http://HOST:PORT or https://HOST:PORT")
+    return str(url)
+
+
+def _run_bundle(
+    args: argparse.Namespace, settings: Settings, params: list[tuple[str, str]], remote: str | None
+) -> int:
     """``--bundle FINGERPRINT``: the group's repro bundle as Markdown (commands/bundle.py)."""
     from sidelog.commands.bundle import bundle_markdown, write_bundle
 
@@ -213,10 +236,9 @@ def _run_bundle(args: argparse.Namespace, settings: Settings, params: list[tuple
     output = getattr(args, "output", None)
     if output and output != "-":
         check_output(Path(output), settings.db)
-    if settings.store.is_postgres:
-        from sidelog.commands.pg_read import PgRows
-
-        rows = PgRows(settings.store)
+    if remote is not None or settings.store.is_postgres:
+        rows = _open_source(settings, remote, getattr(args, "client_token", None))
+        assert not isinstance(rows, _FileRows)
         try:
             return write_bundle(rows.bundle, args.bundle, getattr(args, "events", 20), output)
         finally:
@@ -249,8 +271,16 @@ class _FileRows:
         self._conn.close()
 
 
-def _open_source(settings: Settings) -> _FileRows | PgRows:
-    """The store's rows: the SQLite file read-only, or a PostgreSQL database (commands/pg_read.py)."""
+def _open_source(
+    settings: Settings, remote: str | None, token: str | None
+) -> _FileRows | PgRows | RemoteRows:
+    """The store's rows: the SQLite file read-only, a PostgreSQL database (commands/pg_read.py),
+    or a server's HTTP API (``--to``: commands/remote_export.py)."""
+    if remote is not None:
+        from sidelog.commands.common import client_token
+        from sidelog.commands.remote_export import RemoteRows
+
+        return RemoteRows(remote, client_token(token))
     if settings.store.is_postgres:
         from sidelog.commands.pg_read import PgRows
 

@@ -5,7 +5,8 @@ connection of a SQLite file. For a PostgreSQL store this gives them the same row
 through the store's own read path (SQLAlchemy over asyncpg, the statements rewritten
 by store/pg_sql.py), driven from a private event loop so the writers stay synchronous:
 keyset pages of ``PAGE`` rows by id, each fetched when the previous one is written, so
-memory holds one page whatever the table's size. Nothing is written to the database.
+memory holds one page whatever the table's size. ``details`` is given back as compact JSON
+text, as the SQLite file stores it. Nothing is written to the database.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
+
+import orjson
 
 from sidelog.bundle import Bundle, render
 from sidelog.commands.common import CommandError
@@ -62,7 +65,7 @@ class PgRows:
         last = 0
         while True:
             rows = self.run(self._reader._all(sql, [*params, last]))
-            yield from (tuple(row) for row in rows)
+            yield from (_compact(tuple(row)) for row in rows)
             if len(rows) < PAGE:
                 return
             last = int(rows[-1][0])
@@ -84,6 +87,15 @@ class PgRows:
                 self._loop.run_until_complete(engine.dispose())
         finally:
             self._loop.close()
+
+
+def _compact(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``row`` with ``details`` as compact JSON text, as a SQLite file holds it: ``jsonb``
+    prints ``{"a": 1}``, and a CSV export must not depend on the store it came from."""
+    details = row[5]
+    if not isinstance(details, str):
+        return row
+    return (*row[:5], orjson.dumps(orjson.loads(details)).decode(), *row[6:])
 
 
 async def _bundle(reader: StoreReader, fingerprint: str, events: int) -> str:

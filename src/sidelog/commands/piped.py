@@ -6,25 +6,39 @@ or a file on stdin, its lines become events (``sidelog.sources.stdin``): under t
 UI, which then reads its keys from ``/dev/tty``; headless, beside the usual
 ``serve``, which keeps serving after the pipe ends (other apps may still report)
 and prints one line saying how the input ended.
+
+The line-source modules are imported only when stdin is not a terminal: the usual
+``sidelog`` in a terminal never loads them before its first paint.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from sidelog.config import Settings
-from sidelog.sources.stdin import StdinError, readable_stdin, take_stdin
 
-__all__ = ["run_serve", "run_ui"]
+__all__ = ["run_serve", "run_ui", "stdin_piped"]
+
+
+def stdin_piped(fd: int = 0) -> bool:
+    """Whether ``fd`` has lines to read (a terminal never has: no import needed to say so)."""
+    if os.isatty(fd):
+        return False
+    from sidelog.sources.stdin import readable_stdin
+
+    return readable_stdin(fd)
 
 
 def run_ui(settings: Settings) -> int:
     """``sidelog``: the UI, reading piped stdin as a source when there is one."""
-    if not readable_stdin(0):
+    if not stdin_piped(0):
         from sidelog.tui.run import run_app
 
         return run_app(settings)
+    from sidelog.sources.stdin import StdinError, take_stdin
+
     try:
         stdin = take_stdin()
     except StdinError as exc:
@@ -39,5 +53,5 @@ def run_serve(settings: Settings) -> int:
     """``sidelog serve``: headless, reading piped stdin as a source when there is one."""
     from sidelog.commands.serve import serve
 
-    stdin = open(0, "rb", closefd=False) if readable_stdin(0) else None  # noqa: SIM115 - fd 0 stays open
+    stdin = open(0, "rb", closefd=False) if stdin_piped(0) else None  # noqa: SIM115 - fd 0 stays open
     return asyncio.run(serve(settings, stdin))

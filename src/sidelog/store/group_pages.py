@@ -168,6 +168,14 @@ def groups_sql(
     return f"SELECT {GROUP_COLUMNS} FROM error_groups{where} ORDER BY {order} LIMIT ?", [*params, limit]
 
 
+FINGERPRINTS_SQL = (
+    "SELECT fingerprint FROM error_groups WHERE status = ? "
+    "ORDER BY last_seen DESC, last_event_id DESC, fingerprint DESC"
+)
+"""Every fingerprint with one status, in the default order: a walk of
+``ix_error_groups_status_last_seen`` alone (covering; tests/store/test_group_status_speed.py)."""
+
+
 def exception_type(details: str | None) -> str:
     """The exception type an event's ``details`` carries, or ``""``: ``exception.type`` (the
     clients, OTLP's ``exception.type`` attribute), ``name``/``errorType`` (JavaScript,

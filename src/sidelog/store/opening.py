@@ -6,17 +6,21 @@ SQLite: folder, the single-server lock, start-up checks, schema, the two engines
 writer engine whose one connection writes and a reader pool, both rewriting the
 store's SQL on the way to asyncpg (store/pg_sql.py), the schema created or checked
 under an advisory lock (store/pg_schema.py), and the writer of store/pg_writer.py.
+
+The PostgreSQL modules (and SQLAlchemy's PostgreSQL dialect under them) are imported
+only when a ``postgresql://`` URL is opened: a SQLite store never loads them, which
+keeps them off the UI's cold start.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -24,13 +28,13 @@ from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.store.database import DatabaseLock, create_schema, keep_wal_short, make_engines, prepare_folder
 from sidelog.store.errors import StoreError
 from sidelog.store.location import StoreLocation
-from sidelog.store.pg_live import Follower
-from sidelog.store.pg_outage import SharedPgWriter, SharedReader
-from sidelog.store.pg_schema import describe, prepare_schema
-from sidelog.store.pg_sql import install
-from sidelog.store.pg_writer import PgStoreWriter
 from sidelog.store.reader import StoreReader
 from sidelog.store.writer import StoreWriter
+
+if TYPE_CHECKING:
+    from sidelog.store.pg_live import Follower
+
+_PG_WRITER_MODULE = "sidelog.store.pg_writer"
 
 READER_POOL = 4
 """Reader connections kept open (as many more may open under load)."""
@@ -47,7 +51,8 @@ class OpenStore:
     @property
     def is_sqlite(self) -> bool:
         """A SQLite file (which has a WAL to keep short)."""
-        return not isinstance(self.writer, PgStoreWriter)
+        pg_writer = sys.modules.get(_PG_WRITER_MODULE)  # never imported: no PostgreSQL writer exists
+        return pg_writer is None or not isinstance(self.writer, pg_writer.PgStoreWriter)
 
     live: Follower | None = None
     """For a shared PostgreSQL store: what publishes other servers' batches (store/pg_live.py)."""
@@ -88,6 +93,8 @@ async def open_store(location: StoreLocation, lock: DatabaseLock, log: logging.L
 
 def make_pg_engines(location: StoreLocation) -> tuple[AsyncEngine, AsyncEngine]:
     """The writer engine (its connection is held open by the writer) and the reader pool."""
+    from sidelog.store.pg_sql import install
+
     assert location.url is not None
     # ``details`` comes back as its JSON text, as SQLite returns it (not parsed into a dict).
     writer = create_async_engine(location.url, poolclass=NullPool, json_deserializer=_as_text)
@@ -110,6 +117,11 @@ def _as_text(text: str) -> str:
 
 async def _open_postgres(location: StoreLocation, log: logging.Logger) -> OpenStore:
     import asyncpg  # the optional extra: only a PostgreSQL store needs it
+    from sqlalchemy.exc import DBAPIError
+
+    from sidelog.store.pg_live import Follower
+    from sidelog.store.pg_outage import SharedPgWriter, SharedReader
+    from sidelog.store.pg_schema import describe, prepare_schema
 
     display = location.display()
     writer_engine, reader_engine = make_pg_engines(location)

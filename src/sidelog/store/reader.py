@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sidelog.events import Event
 from sidelog.filters import EventFilter
 from sidelog.search import search_sql
-from sidelog.store.group_pages import DEFAULT_SORT, GroupQuery, exception_type, groups_sql
+from sidelog.store.group_pages import DEFAULT_SORT, FINGERPRINTS_SQL, GroupQuery, exception_type, groups_sql
 from sidelog.store.inflight import InFlight
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_from_row, group_from_row
 from sidelog.store.schema import EVENT_COLUMN_NAMES
@@ -180,6 +180,11 @@ class StoreReader:
         """Number of unresolved error groups."""
         rows = await self._all("SELECT count(*) FROM error_groups WHERE status = 'unresolved'")
         return int(rows[0][0])
+
+    async def fingerprints_with_status(self, status: str) -> list[str]:
+        """Every group's fingerprint with ``status``, newest activity first, in one read (a
+        bulk resolve's targets: 10,000 groups in one index walk instead of ten keyset pages)."""
+        return [str(row[0]) for row in await self._all(FINGERPRINTS_SQL, (status,))]
 
     async def explain(self, sql: str, params: tuple[Any, ...] = ()) -> list[str]:
         """``EXPLAIN QUERY PLAN`` details, for tests and diagnostics."""

@@ -217,12 +217,13 @@ class SidelogApp(FilterActions, TimelineActions, HistogramActions):
 
     def _show_batches(self, batches: list[CommittedBatch], errors: bool) -> None:
         with self.batch_update():
-            self.query_one(HistogramBar).add_batches(batches)
+            for bar in self.query(HistogramBar):  # none while the app is closing
+                bar.add_batches(batches)
             for stream in self.query(StreamView):
                 for batch in batches:
                     stream.add_batch(batch)
-            if errors:
-                self.query_one("#errors", ErrorsPane).errors_arrived()
+            for pane in self.query("#errors").results(ErrorsPane) if errors else ():
+                pane.errors_arrived()
 
     @property
     def _covered(self) -> bool:

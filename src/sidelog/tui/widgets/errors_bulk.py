@@ -2,13 +2,15 @@
 
 The groups change a few hundred per transaction (``store/group_status.py``), in
 writer turns between ingest batches, so events keep flowing while thousands of groups
-are resolved. The fingerprints resolved are remembered until the
-next bulk resolve, so the undo reopens exactly those (a group that regressed meanwhile
-is already open and stays so).
+are resolved. The job runs to its end even if the key's worker is cancelled (by the next
+``R`` or ``U``, whose job queues behind it). The fingerprints resolved are remembered
+until the next bulk resolve, so the undo reopens exactly those (a group that regressed
+meanwhile is already open and stays so).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -17,28 +19,28 @@ from textual.worker import Worker, WorkerState
 
 from sidelog.engine import Engine
 from sidelog.events import now_ms
-from sidelog.store.group_pages import GroupCursor, cursor_after
 from sidelog.store.group_status import GroupStatusJob
 from sidelog.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-READ_PAGE = 1000
-"""Fingerprints read per query while collecting what to resolve."""
 BULK_NOTE = "resolved in bulk"
+_RUNNING: set[asyncio.Future[GroupStatusJob]] = set()
+"""Jobs whose worker may be gone: held here so none is collected before it ends."""
 
 
 async def unresolved_fingerprints(engine: Engine) -> list[str]:
-    """Every unresolved group's fingerprint, read a keyset page at a time."""
-    found: list[str] = []
-    after: GroupCursor | None = None
-    while True:
-        page = await engine.groups(status="unresolved", limit=READ_PAGE, after=after)
-        found.extend(group.fingerprint for group in page)
-        if len(page) < READ_PAGE:
-            return found
-        after = cursor_after(page[-1], "last_seen")
+    """Every unresolved group's fingerprint, newest activity first (one index walk)."""
+    return await engine.reader.fingerprints_with_status("unresolved")
+
+
+def _forget(job: asyncio.Future[GroupStatusJob]) -> None:
+    """Let go of an ended job; its failure was reported by its worker, or by no one if the
+    worker was gone (then it is only noted as read, never raised into the event loop)."""
+    _RUNNING.discard(job)
+    if not job.cancelled():
+        job.exception()
 
 
 class BulkTriage(OptionList):
@@ -86,15 +88,21 @@ class BulkTriage(OptionList):
             targets = await unresolved_fingerprints(engine)
         else:
             targets, self.bulk_resolved = list(self.bulk_resolved), ()
-        job = await engine.run_job(
-            lambda writer: GroupStatusJob(writer, targets, resolved=resolve, at=now_ms(), note=BULK_NOTE),
-            recount=False,  # group states only: the event counts are unchanged
+        job = asyncio.ensure_future(
+            engine.run_job(
+                lambda writer: GroupStatusJob(writer, targets, resolved=resolve, at=now_ms(), note=BULK_NOTE),
+                recount=False,  # group states only: the event counts are unchanged
+            )
         )
+        _RUNNING.add(job)
+        job.add_done_callback(_forget)
+        # Shielded: a worker cancelled by the next key must not leave the job half done.
+        changed = (await asyncio.shield(job)).changed
         if resolve:
-            self.bulk_resolved = tuple(job.changed)
-            self.notify(f"Resolved {len(job.changed)} error groups. U undoes it.", markup=False)
+            self.bulk_resolved = tuple(changed)
+            self.notify(f"Resolved {len(changed)} error groups. U undoes it.", markup=False)
         else:
-            self.notify(f"Reopened {len(job.changed)} error groups.", markup=False)
+            self.notify(f"Reopened {len(changed)} error groups.", markup=False)
         self.refresh_bindings()
         self.reload()
 
