@@ -321,7 +321,7 @@ class HistogramBar(Widget):
         middle_parts = [
             f"{ZOOM_NAMES[self.zoom]}/col",
             f"peak {peak:,}",
-            f"{errors:,} errors",
+            f"{errors:,} error" + ("" if errors == 1 else "s"),
             "+/- zoom · n/N error spikes · h hides",
         ]
         room = width - len(left) - len(right) - 2
