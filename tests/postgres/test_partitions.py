@@ -237,7 +237,9 @@ async def test_an_unpartitioned_database_is_upgraded_in_place(
         assert await db.fetchval("SELECT version FROM sidelog_schema") == SCHEMA_VERSION
         assert await db.fetchval("SELECT relkind::text FROM pg_class WHERE relname = 'events'") == "p"
         assert await where(db, "m0") == partition_name(TODAY - 3)
-        rows = await db.fetch("SELECT id, message FROM events ORDER BY id")
+        rows = await db.fetch(
+            "SELECT id, message FROM events WHERE source = 'tcp' ORDER BY id"
+        )  # not its own start event
         assert [(row["id"], row["message"]) for row in rows] == [(1, "m0"), (2, "m1"), (3, "m2")]
         running.engine.admit([event("dup", TODAY, uid="k1"), event("fresh", TODAY, uid="k9")], None)
 
