@@ -16,28 +16,62 @@ from pathlib import Path
 
 from sidelog.bundle import Bundle, render
 from sidelog.commands.common import CommandError
-from sidelog.store.timeline import MAX_PRECEDING, scope_value, scopes_of, sync_group_event, sync_preceding
+from sidelog.events import Event
+from sidelog.store.models import ErrorGroup
+from sidelog.store.timeline import (
+    MAX_PRECEDING,
+    Scope,
+    scope_value,
+    scopes_of,
+    sync_group_event,
+    sync_preceding,
+)
 from sidelog.textsafe import safe_text
 
 
 def bundle_markdown(conn: sqlite3.Connection, fingerprint: str, events: int) -> str:
     """The bundle of the group ``fingerprint`` (``CommandError`` if it has no stored event)."""
-    group, event = sync_group_event(conn, fingerprint)
-    shown = safe_text(fingerprint[:100])
+    group, found = sync_group_event(conn, fingerprint)
+    event = newest_or_refuse(fingerprint, group, found)
+    scope = bundle_scope(event)
+    preceding = sync_preceding(conn, scope[0], scope[1], event, events) if scope else []
+    return bundle_text(event, group, scope, preceding, events)
+
+
+def newest_or_refuse(fingerprint: str, group: ErrorGroup | None, event: Event | None) -> Event:
+    """The group's newest stored event, or a ``CommandError`` saying why there is none
+    (every store's bundle path: SQLite here, commands/pg_read.py, commands/remote_export.py)."""
     if event is None:
+        shown = safe_text(fingerprint[:100])
         if group is None:
             raise CommandError(
                 f"no error group with fingerprint {shown!r} (see the errors pane or GET /v1/errors)"
             )
         raise CommandError(f"error group {shown!r} has no stored event left (retention removed them)")
+    return event
+
+
+def bundle_scope(event: Event) -> tuple[Scope, str] | None:
+    """What ties the preceding events to ``event`` (session, else user, else trace) and its value."""
     scopes = scopes_of(event)
     if not scopes:
-        return render(Bundle(event, group, asked=events))
-    scope = scopes[0]
-    value = scope_value(event, scope)
+        return None
+    value = scope_value(event, scopes[0])
     assert value is not None  # scopes_of lists only the scopes the event has
-    preceding = sync_preceding(conn, scope, value, event, events)
-    return render(Bundle(event, group, scope, value, preceding, asked=events))
+    return scopes[0], value
+
+
+def bundle_text(
+    event: Event,
+    group: ErrorGroup | None,
+    scope: tuple[Scope, str] | None,
+    preceding: list[Event],
+    events: int,
+) -> str:
+    """The bundle's Markdown (sidelog/bundle.py)."""
+    if scope is None:
+        return render(Bundle(event, group, asked=events))
+    return render(Bundle(event, group, scope[0], scope[1], preceding, asked=events))
 
 
 def check_events(events: int) -> int:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from sidelog.bundle import Bundle, render
+from sidelog.commands.bundle import bundle_scope, bundle_text, newest_or_refuse
 from sidelog.commands.common import CommandError
 from sidelog.filters import EventFilter
 from sidelog.store.location import StoreLocation
@@ -25,8 +25,7 @@ from sidelog.store.opening import make_pg_engines
 from sidelog.store.pg_schema import describe
 from sidelog.store.reader import StoreReader, filter_sql
 from sidelog.store.schema import EVENT_COLUMN_NAMES
-from sidelog.store.timeline import read_group_event, read_preceding, scope_value, scopes_of
-from sidelog.textsafe import safe_text
+from sidelog.store.timeline import read_group_event, read_preceding
 
 T = TypeVar("T")
 PAGE = 5000
@@ -99,21 +98,11 @@ def _compact(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 async def _bundle(reader: StoreReader, fingerprint: str, events: int) -> str:
-    group, event = await read_group_event(reader, fingerprint)
-    shown = safe_text(fingerprint[:100])
-    if event is None:
-        if group is None:
-            raise CommandError(
-                f"no error group with fingerprint {shown!r} (see the errors pane or GET /v1/errors)"
-            )
-        raise CommandError(f"error group {shown!r} has no stored event left (retention removed them)")
-    scopes = scopes_of(event)
-    if not scopes:
-        return render(Bundle(event, group, asked=events))
-    value = scope_value(event, scopes[0])
-    assert value is not None  # scopes_of lists only the scopes the event has
-    preceding = await read_preceding(reader, scopes[0], value, event, events)
-    return render(Bundle(event, group, scopes[0], value, preceding, asked=events))
+    group, found = await read_group_event(reader, fingerprint)
+    event = newest_or_refuse(fingerprint, group, found)
+    scope = bundle_scope(event)
+    preceding = await read_preceding(reader, scope[0], scope[1], event, events) if scope else []
+    return bundle_text(event, group, scope, preceding, events)
 
 
 __all__ = ["PAGE", "PgRows"]

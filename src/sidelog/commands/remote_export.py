@@ -33,13 +33,13 @@ from urllib.parse import urlencode
 
 import orjson
 
-from sidelog.bundle import Bundle, render
+from sidelog.commands.bundle import bundle_scope, bundle_text, newest_or_refuse
 from sidelog.commands.common import CommandError, bearer_headers, split_scheme
 from sidelog.config import Endpoint, parse_endpoint
 from sidelog.events import Event
 from sidelog.filters import EventFilter
 from sidelog.store.models import ErrorGroup, event_from_row
-from sidelog.store.timeline import MAX_PRECEDING, Scope, scope_filter, scope_value, scopes_of
+from sidelog.store.timeline import MAX_PRECEDING, Scope, scope_filter
 from sidelog.textsafe import safe_text
 from sidelog.timespec import MAX_MS
 
@@ -219,21 +219,10 @@ class RemoteRows:
     def bundle(self, fingerprint: str, events: int) -> str:
         """The repro bundle of a group, as commands/bundle.py makes it from a SQLite file."""
         group = self._find_group(fingerprint)
-        event = self._newest_event(fingerprint, group)
-        shown = safe_text(fingerprint[:100])
-        if event is None:
-            if group is None:
-                raise CommandError(
-                    f"no error group with fingerprint {shown!r} (see the errors pane or GET /v1/errors)"
-                )
-            raise CommandError(f"error group {shown!r} has no stored event left (retention removed them)")
-        scopes = scopes_of(event)
-        if not scopes:
-            return render(Bundle(event, group, asked=events))
-        value = scope_value(event, scopes[0])
-        assert value is not None  # scopes_of lists only the scopes the event has
-        preceding = self._preceding(scopes[0], value, event, events)
-        return render(Bundle(event, group, scopes[0], value, preceding, asked=events))
+        event = newest_or_refuse(fingerprint, group, self._newest_event(fingerprint, group))
+        scope = bundle_scope(event)
+        preceding = self._preceding(scope[0], scope[1], event, events) if scope else []
+        return bundle_text(event, group, scope, preceding, events)
 
     def _find_group(self, fingerprint: str) -> ErrorGroup | None:
         """The group, from ``GET /v1/errors`` pages (the API has no lookup by fingerprint)."""
