@@ -14,6 +14,7 @@ import pytest
 from sidelog.config import Settings, load_settings
 from sidelog.engine import Engine
 from sidelog.server import start_server
+from tests.support.postgres import pg_cluster, pg_url  # noqa: F401 - fixtures: a real PostgreSQL per test process
 
 # A shell that starts the suite in the background (``pytest &`` in a script, some CI
 # runners) ignores SIGINT in it, and every process the tests start inherits that: the

@@ -10,11 +10,10 @@ holds a writer's transaction open on a low id while another server commits highe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
-import pytest
 from sqlalchemy import event
 
 from sidelog.config import Settings
@@ -22,27 +21,14 @@ from sidelog.forward.destination import parse_destination
 from sidelog.forward.forwarder import start_forwarders
 from sidelog.server import start_server
 from tests.forward.conftest import FAST, OtlpReceiver, send_events
-from tests.support.postgres import PostgresCluster, server_programs
+from tests.support.postgres import PostgresCluster
 from tests.support.wait import until
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[PostgresCluster]:
-    """A PostgreSQL test cluster for this module (skipped where the server programs are missing)."""
-    programs = server_programs()
-    if programs is None:
-        pytest.skip("PostgreSQL server programs (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin")
-    started = PostgresCluster.start(programs)
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
 async def test_a_late_commit_of_a_lower_id_is_forwarded_not_skipped(
-    cluster: PostgresCluster, make_settings: Callable[..., Settings], otlp_receiver: OtlpReceiver
+    pg_cluster: PostgresCluster, make_settings: Callable[..., Settings], otlp_receiver: OtlpReceiver
 ) -> None:
-    url = await cluster.create_database()
+    url = await pg_cluster.create_database()
     first = await start_server(make_settings(db=url, enable_system_logging=False))
     second = await start_server(make_settings(db=url, enable_system_logging=False))
     slow = await asyncpg.connect(url)
@@ -83,11 +69,11 @@ async def test_a_late_commit_of_a_lower_id_is_forwarded_not_skipped(
 
 
 async def test_each_batch_takes_its_transaction_id_before_drawing_event_ids(
-    cluster: PostgresCluster, make_settings: Callable[..., Settings]
+    pg_cluster: PostgresCluster, make_settings: Callable[..., Settings]
 ) -> None:
     """What the settled ceiling relies on (sidelog/forward/settle.py), checked on the real writer."""
     server = await start_server(
-        make_settings(db=await cluster.create_database(), enable_system_logging=False)
+        make_settings(db=await pg_cluster.create_database(), enable_system_logging=False)
     )
     statements: list[str] = []
 

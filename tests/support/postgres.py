@@ -18,8 +18,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 USER = "sidelog"
 """The cluster's superuser (the tests connect as it)."""
@@ -145,3 +148,23 @@ class PostgresCluster:
         finally:
             await conn.close()
         return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster started for this test process and removed after it (skipped, with
+    the reason printed, only where the server programs are not installed)."""
+    programs = server_programs()
+    if programs is None:
+        pytest.skip("PostgreSQL server programs (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin")
+    cluster = PostgresCluster.start(programs)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+async def pg_url(pg_cluster: PostgresCluster) -> str:
+    """The URL of a new, empty database on the test cluster (one per test)."""
+    return await pg_cluster.create_database()
