@@ -303,30 +303,16 @@ def _parse_native(obj: object, default_source: str, received_at: int, limits: Li
 
     fingerprint = fingerprint_of(category, message, details_value) if level == "error" else None
     # Optional text, checked in this order: a short clean string is taken as it is.
-    user_id = get("userId")
-    if user_id is None:
-        if "user_id" in obj:
-            user_id = _optional_text(obj, "userId", "user_id", max_bytes, short)
-    elif not (type(user_id) is str and len(user_id) <= short and "\x00" not in user_id):
-        user_id = _text(user_id, "userId", max_bytes)
-    session_id = get("sessionId")
-    if session_id is None:
-        if "session_id" in obj:
-            session_id = _optional_text(obj, "sessionId", "session_id", max_bytes, short)
-    elif not (type(session_id) is str and len(session_id) <= short and "\x00" not in session_id):
-        session_id = _text(session_id, "sessionId", max_bytes)
-    user_agent = get("userAgent")
-    if user_agent is None:
-        if "user_agent" in obj:
-            user_agent = _optional_text(obj, "userAgent", "user_agent", max_bytes, short)
-    elif not (type(user_agent) is str and len(user_agent) <= short and "\x00" not in user_agent):
-        user_agent = _text(user_agent, "userAgent", max_bytes)
-    user_message = get("userMessage")
-    if user_message is None:
-        if "user_message" in obj:
-            user_message = _optional_text(obj, "userMessage", "user_message", max_bytes, short)
-    elif not (type(user_message) is str and len(user_message) <= short and "\x00" not in user_message):
-        user_message = _text(user_message, "userMessage", max_bytes)
+    texts: list[str | None] = []
+    for name, alias in _OPTIONAL_TEXTS:
+        value = get(name)
+        if value is None:
+            if alias in obj:
+                value = _optional_text(obj, name, alias, max_bytes, short)
+        elif not (type(value) is str and len(value) <= short and "\x00" not in value):
+            value = _text(value, name, max_bytes)
+        texts.append(value)
+    user_id, session_id, user_agent, user_message = texts
     return Event(
         message,
         category,
@@ -346,6 +332,15 @@ def _parse_native(obj: object, default_source: str, received_at: int, limits: Li
         fingerprint,
         trace_id=trace_id_of(details_value),
     )
+
+
+_OPTIONAL_TEXTS = (
+    ("userId", "user_id"),
+    ("sessionId", "session_id"),
+    ("userAgent", "user_agent"),
+    ("userMessage", "user_message"),
+)
+"""The optional text fields after ``url``, each with the snake_case name loggers use."""
 
 
 def _text(value: object, name: str, max_bytes: int) -> str:
