@@ -165,8 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _token_flag(prune)
 
-    vacuum = commands.add_parser("vacuum", help="compact the database file (sidelog stopped)")
+    vacuum = commands.add_parser(
+        "vacuum", help="compact the database file, or have the running sidelog give free space back"
+    )
     vacuum.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    vacuum.add_argument(
+        "--to",
+        metavar="HOST:PORT",
+        help="the HTTP address of the sidelog using the database, asked to give free pages back when it "
+        "runs (SIDELOG_HTTP, default 127.0.0.1:7412; https://HOST:PORT for TLS)",
+    )
+    _token_flag(vacuum)
     recover = commands.add_parser(
         "recover", help="copy what can be read from a damaged database into a new one"
     )
@@ -327,7 +336,9 @@ def _run(args: argparse.Namespace) -> int:
     if command in ("vacuum", "recover"):
         from sidelog.commands.maintenance import run_recover, run_vacuum
 
-        return (run_vacuum if command == "vacuum" else run_recover)(settings.db)
+        if command == "vacuum":
+            return run_vacuum(settings, to=args.to, token=args.client_token)
+        return run_recover(settings.db)
     from sidelog.commands.piped import run_serve, run_ui  # piped stdin becomes a source
 
     return run_serve(settings) if command == "serve" else run_ui(settings)

@@ -1,4 +1,4 @@
-"""Resolve, reopen and prune take only JSON and refuse cross-site browser requests.
+"""Resolve, reopen, prune and vacuum take only JSON and refuse cross-site browser requests.
 
 A second layer behind the Origin check (README "HTTP API"): ``Content-Type:
 application/json`` cannot be sent by a page without a CORS preflight, and browsers
@@ -19,7 +19,7 @@ from tests.integration.http_support import http_base, http_port, rows
 
 pytest_plugins = ["tests.integration.http_fixtures"]
 
-STATE_CHANGING = ["/v1/errors/abc/resolve", "/v1/errors/abc/reopen", "/v1/prune"]
+STATE_CHANGING = ["/v1/errors/abc/resolve", "/v1/errors/abc/reopen", "/v1/prune", "/v1/vacuum"]
 JSON = "application/json"
 
 

@@ -1,10 +1,11 @@
-"""``sidelog vacuum`` and ``sidelog recover``: offline care for the database file.
+"""``sidelog vacuum`` and ``sidelog recover``: care for the database file.
 
-Both need the file to themselves: a running server holds its lock, and the
-command then says so in one line (stop it first, or let ``sidelog prune`` ask it
-to release space while running). ``vacuum`` compacts the file and gives free
-pages back to the disk; ``recover`` copies whatever can still be read from a
-damaged file into a new one and keeps the damaged file aside, byte for byte.
+``vacuum`` compacts a file nobody is using and gives free pages back to the disk;
+when a running server holds the file's lock, it asks that server to give its free
+pages back instead (``POST /v1/vacuum``, ``sidelog.commands.remote``), which it does
+between ingest batches. ``recover`` needs the file to itself (a running server: one
+line, stop it first); it copies whatever can still be read from a damaged file into
+a new one and keeps the damaged file aside, byte for byte.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from sidelog.commands.common import CommandError
 from sidelog.commands.remote import database_in_use
+from sidelog.config import Settings
 from sidelog.store.errors import StoreError
 
 
@@ -23,10 +25,17 @@ def _check_free(db: Path) -> None:
         raise CommandError(f"{db} is in use by a running sidelog: stop it first")
 
 
-def run_vacuum(db: Path) -> int:
-    """Compact ``db``; one line saying how much it shrank."""
+def run_vacuum(settings: Settings, to: str | None = None, token: str | None = None) -> int:
+    """Compact ``settings.db``, or have the server using it give free pages back; one line."""
     from sidelog.store.maintenance import vacuum
 
+    db = settings.db
+    if db.exists() and database_in_use(db):
+        import asyncio
+
+        from sidelog.commands.remote import vacuum_remote
+
+        return asyncio.run(vacuum_remote(settings, to, token))
     _check_free(db)
     try:
         result = vacuum(db)

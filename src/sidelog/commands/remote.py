@@ -1,11 +1,12 @@
 """Asking a running sidelog to do what a command would otherwise do to the database itself.
 
 One sidelog owns a database file at a time (the lock file beside it, README
-"Storage"), so ``sidelog prune`` cannot open a database a server is using. Rather
-than fail with "in use by another sidelog", it asks that server over its HTTP API
-(``POST /v1/prune``), which prunes in the writer's short turns while ingest carries
-on. The address comes from ``--to``, else ``SIDELOG_HTTP`` (with the other
-settings' sources: ``.env.local``, ``.env``), else ``127.0.0.1:7412``.
+"Storage"), so ``sidelog prune`` and ``sidelog vacuum`` cannot open a database a
+server is using. Rather than fail with "in use by another sidelog", they ask that
+server over its HTTP API (``POST /v1/prune``, ``POST /v1/vacuum``), which does the
+work in the writer's short turns while ingest carries on. The address comes from
+``--to``, else ``SIDELOG_HTTP`` (with the other settings' sources: ``.env.local``,
+``.env``), else ``127.0.0.1:7412``.
 
 When the server cannot be reached there, the newest ``sidelog started`` event in
 the database (it lists the endpoints the server bound) tells which: a server
@@ -27,10 +28,10 @@ from sidelog.commands.common import CommandError, bearer_headers, split_scheme
 from sidelog.config import Endpoint, Settings, parse_endpoint
 from sidelog.server import token_path
 
-__all__ = ["database_in_use", "prune_remote", "started_endpoints"]
+__all__ = ["database_in_use", "prune_remote", "started_endpoints", "vacuum_remote"]
 
 PRUNE_TIMEOUT_S = 3600.0
-"""A prune of a large store runs in many short writer turns; give it time."""
+"""A prune (or vacuum) of a large store runs in many short writer turns; give it time."""
 CONNECT_TIMEOUT_S = 5.0
 
 
@@ -92,16 +93,7 @@ async def prune_remote(settings: Settings, to: str | None, token: str | None = N
     ``to`` may be ``https://HOST:PORT``; ``token`` (``--token``) goes before
     ``SIDELOG_TOKEN`` and the ``token`` file beside the database.
     """
-    scheme, text = split_scheme(to or settings.http)
-    try:
-        endpoint = parse_endpoint(text, default_host="127.0.0.1")
-    except ValueError as exc:
-        raise CommandError(f"invalid address (--to / SIDELOG_HTTP): {exc}") from None
-    if endpoint is None:
-        raise CommandError(_no_http(settings.db, "SIDELOG_HTTP is off here"))
-    if endpoint.host in ("0.0.0.0", "::"):  # a wildcard bind is reached through loopback
-        endpoint = Endpoint("127.0.0.1" if endpoint.host == "0.0.0.0" else "::1", endpoint.port)
-    answer = await _post_prune(endpoint, token or _token(settings), settings.db, scheme)
+    endpoint, answer = await _ask(settings, to, token, "prune")
     extra = {k: v for k, v in answer.items() if k not in ("deleted", "archived")}
     details = ", ".join(
         f"{key} {value:.3g}" if isinstance(value, float) else f"{key} {value}" for key, value in extra.items()
@@ -113,10 +105,38 @@ async def prune_remote(settings: Settings, to: str | None, token: str | None = N
     return 0
 
 
-def _no_http(db: Path, why: str) -> str:
+async def vacuum_remote(settings: Settings, to: str | None, token: str | None = None) -> int:
+    """Ask the server using ``settings.db`` to give its free pages back; print the sizes."""
+    endpoint, answer = await _ask(settings, to, token, "vacuum")
+    before, after = int(answer.get("bytesBefore", 0)), int(answer.get("bytesAfter", 0))
+    print(
+        f"vacuumed by the running sidelog at {endpoint}: database and WAL {before:,} → {after:,} bytes "
+        f"({max(before - after, 0):,} freed, {answer.get('releasedPages', 0):,} pages released)"
+    )
+    return 0
+
+
+async def _ask(
+    settings: Settings, to: str | None, token: str | None, what: str
+) -> tuple[Endpoint, dict[str, Any]]:
+    """``POST /v1/<what>`` to the server using ``settings.db``: its address and its JSON answer."""
+    scheme, text = split_scheme(to or settings.http)
+    try:
+        endpoint = parse_endpoint(text, default_host="127.0.0.1")
+    except ValueError as exc:
+        raise CommandError(f"invalid address (--to / SIDELOG_HTTP): {exc}") from None
+    if endpoint is None:
+        raise CommandError(_no_http(settings.db, "SIDELOG_HTTP is off here", what))
+    if endpoint.host in ("0.0.0.0", "::"):  # a wildcard bind is reached through loopback
+        endpoint = Endpoint("127.0.0.1" if endpoint.host == "0.0.0.0" else "::1", endpoint.port)
+    return endpoint, await _post(endpoint, token or _token(settings), settings.db, scheme, what)
+
+
+def _no_http(db: Path, why: str, what: str) -> str:
+    itself = "it prunes by itself hourly, or " if what == "prune" else ""
     return (
         f"the database {db} is in use by a running sidelog that has no HTTP endpoint ({why}), so it "
-        "cannot be asked to prune: it prunes by itself hourly, or stop it and run sidelog prune again"
+        f"cannot be asked to {what}: {itself}stop it and run sidelog {what} again"
     )
 
 
@@ -129,14 +149,12 @@ def _token(settings: Settings) -> str | None:
     return None
 
 
-async def _post_prune(
-    endpoint: Endpoint, token: str | None, db: Path, scheme: str = "http"
-) -> dict[str, Any]:
+async def _post(endpoint: Endpoint, token: str | None, db: Path, scheme: str, what: str) -> dict[str, Any]:
     import aiohttp  # deferred: only this path of the command needs it
 
     headers = {"Content-Type": "application/json", **bearer_headers(token)}
     timeout = aiohttp.ClientTimeout(total=PRUNE_TIMEOUT_S, sock_connect=CONNECT_TIMEOUT_S)
-    url = f"{scheme}://{endpoint}/v1/prune"
+    url = f"{scheme}://{endpoint}/v1/{what}"
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
@@ -145,30 +163,30 @@ async def _post_prune(
             body = await response.read()
             status = response.status
     except aiohttp.ClientConnectorError as exc:
-        raise _unreachable(endpoint, db, exc) from None
+        raise _unreachable(endpoint, db, exc, what) from None
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise CommandError(f"asking {endpoint} to prune failed: {exc or type(exc).__name__}") from None
+        raise CommandError(f"asking {endpoint} to {what} failed: {exc or type(exc).__name__}") from None
     try:
         answer = orjson.loads(body)
     except orjson.JSONDecodeError:
         answer = None
     if status != 200 or not isinstance(answer, dict):
         reason = answer.get("error") if isinstance(answer, dict) else body[:200].decode("utf-8", "replace")
-        raise CommandError(f"{endpoint} refused to prune: {status} {reason}")
+        raise CommandError(f"{endpoint} refused to {what}: {status} {reason}")
     return answer
 
 
-def _unreachable(endpoint: Endpoint, db: Path, exc: OSError) -> CommandError:
+def _unreachable(endpoint: Endpoint, db: Path, exc: OSError, what: str) -> CommandError:
     """Why the server using ``db`` could not be reached at ``endpoint``, in one line."""
     endpoints = started_endpoints(db)
     if endpoints is not None:
         http = [e.removeprefix("http ") for e in endpoints if e.startswith("http ")]
         if not http:
-            return CommandError(_no_http(db, "it was started with --http off"))
+            return CommandError(_no_http(db, "it was started with --http off", what))
         if str(endpoint) not in http:
             return CommandError(
                 f"cannot connect to {endpoint}; the sidelog using {db} listens on http {http[0]}: "
-                f"run sidelog prune --to {http[0]}"
+                f"run sidelog {what} --to {http[0]}"
             )
     reason = exc.strerror.lower() if exc.strerror else str(exc) or type(exc).__name__
     return CommandError(

@@ -65,7 +65,7 @@ CORS_ORIGIN: web.RequestKey[str] = web.RequestKey("sidelog_cors_origin", str)
 
 _ROUTE_HINT = (
     "routes: POST/GET /v1/events, GET /v1/errors, POST /v1/errors/{fingerprint}/resolve|reopen|snooze|wake, "
-    "POST /v1/prune, GET /v1/health, GET /v1/stream, GET /sidelog.js"
+    "POST /v1/prune, POST /v1/vacuum, GET /v1/health, GET /v1/stream, GET /sidelog.js"
 )
 
 
@@ -240,6 +240,7 @@ def build_app(
         http_otlp,
         http_sentry,
         http_snooze,
+        http_vacuum,
     )
 
     http_sentry.register(app, api, settings, _expect_continue)
@@ -247,6 +248,7 @@ def build_app(
     http_logging.register(app, _expect_continue)
     http_feedback.register(app, _expect_continue)  # POST /v1/feedback: users' reports
     http_snooze.register(app, _expect_continue)  # snooze and wake error groups
+    http_vacuum.register(app, _expect_continue)  # POST /v1/vacuum: give free pages back
     http_errors.register(app)  # GET /v1/errors
     app.on_response_prepare.append(_response_headers)
     return app
