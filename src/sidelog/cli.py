@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     prune = commands.add_parser("prune", help="apply retention and the size budget now")
-    prune.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    prune.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="SQLite file (SIDELOG_DB)")
     prune.add_argument(
         "--to",
         metavar="HOST:PORT",
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     vacuum = commands.add_parser(
         "vacuum", help="compact the database file, or have the running sidelog give free space back"
     )
-    vacuum.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    vacuum.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="SQLite file (SIDELOG_DB)")
     vacuum.add_argument(
         "--to",
         metavar="HOST:PORT",
@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     recover = commands.add_parser(
         "recover", help="copy what can be read from a damaged database into a new one"
     )
-    recover.add_argument("--db", metavar="PATH", help="SQLite file (SIDELOG_DB)")
+    recover.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="SQLite file (SIDELOG_DB)")
 
     tail = commands.add_parser("tail", help="print live events (plain or --json lines)")
     _filter_flags(tail)
@@ -195,7 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_flags(export)
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", "-o", metavar="PATH", help="file to write (default stdout)")
-    export.add_argument("--db", metavar="PATH", help="SQLite file or postgresql:// URL (SIDELOG_DB)")
+    export.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="SQLite file or postgresql:// URL (SIDELOG_DB)",
+    )
     export.add_argument(
         "--to", metavar="URL", help="read a sidelog server over HTTP instead: http(s)://HOST:PORT"
     )

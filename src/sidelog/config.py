@@ -192,7 +192,13 @@ class Settings(BaseSettings):
     @classmethod
     def _db(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return POSTGRES_STATE if parse_location(value).is_postgres else value.strip()
+            if parse_location(value).is_postgres:
+                return POSTGRES_STATE
+            value = value.strip()
+        if isinstance(value, str | Path) and Path(value).name in ("", ".", ".."):
+            raise ValueError(
+                f"{str(value)!r} names a folder, not a database file: use e.g. .sidelog/events.db"
+            )
         return value
 
     @model_validator(mode="wrap")

@@ -66,3 +66,37 @@ def test_missing_database_is_one_line(tmp_path: Path) -> None:
     result = sidelog("vacuum", "--db", str(tmp_path / "none.db"), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr == f"sidelog: no database at {tmp_path / 'none.db'} (use --db or SIDELOG_DB)\n"
+    pruned = sidelog("prune", "--db", str(tmp_path / "none.db"), cwd=tmp_path)
+    assert pruned.returncode == 1
+    assert pruned.stderr == f"sidelog: no database at {tmp_path / 'none.db'} (use --db or SIDELOG_DB)\n"
+    assert not (tmp_path / "none.db").exists()  # nothing was created to be pruned
+
+
+async def test_db_given_before_the_command_is_the_one_used(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """``sidelog --db X export`` reads X, not the default ``.sidelog/events.db`` (the
+    sub-command's own ``--db`` must not reset the one given before it)."""
+    db = await filled_store(make_settings)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    exported = sidelog("--db", str(db), "export", cwd=work)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stderr.strip().startswith("exported ")
+    assert "event 1999" in exported.stdout
+    pruned = sidelog("--db", str(db), "prune", cwd=work)
+    assert pruned.returncode == 0, pruned.stderr
+    vacuumed = sidelog("--db", str(db), "vacuum", cwd=work)
+    assert vacuumed.returncode == 0, vacuumed.stderr
+    assert vacuumed.stdout.startswith(f"vacuumed {db}: ")
+    assert not (work / ".sidelog").exists()
+
+
+def test_a_folder_as_database_is_one_line(tmp_path: Path) -> None:
+    for value in ("/", ".", str(tmp_path) + "/.."):
+        result = sidelog("--db", value, "serve", cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr == (
+            f"sidelog: invalid setting SIDELOG_DB (--db): {value!r} names a folder, not a database file: "
+            "use e.g. .sidelog/events.db\n"
+        )

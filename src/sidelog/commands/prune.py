@@ -17,6 +17,9 @@ async def run_prune(settings: Settings, to: str | None = None, token: str | None
     """
     from sidelog.commands.remote import database_in_use, prune_remote
 
+    if not settings.store.is_postgres and not settings.db.exists():
+        print(f"sidelog: no database at {settings.db} (use --db or SIDELOG_DB)", file=sys.stderr)
+        return 1
     if database_in_use(settings.db):
         return await prune_remote(settings, to, token)
     engine = Engine(settings)
