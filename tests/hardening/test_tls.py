@@ -87,7 +87,7 @@ def test_commands_speak_https(tmp_path: Path, cert_pair: tuple[Path, Path]) -> N
         server.stop()
 
 
-@pytest.mark.parametrize("problem", ["garbage", "mismatch", "missing", "half"])
+@pytest.mark.parametrize("problem", ["garbage", "mismatch", "missing", "half", "device"])
 def test_a_cert_that_does_not_load_stops_the_start(tmp_path: Path, problem: str) -> None:
     cert, key = make_cert(tmp_path)
     _, other_key = make_cert(tmp_path, "other")
@@ -98,6 +98,7 @@ def test_a_cert_that_does_not_load_stops_the_start(tmp_path: Path, problem: str)
         "mismatch": ["--tls-cert", str(cert), "--tls-key", str(other_key)],
         "missing": ["--tls-cert", str(tmp_path / "nope.pem"), "--tls-key", str(key)],
         "half": ["--tls-cert", str(cert)],
+        "device": ["--tls-cert", "/dev/zero", "--tls-key", str(key)],  # would never end if read
     }[problem]
     result = run(["serve", "--tcp", "off", "--http", "127.0.0.1:0", *flags], tmp_path)
     needle = {
@@ -105,5 +106,6 @@ def test_a_cert_that_does_not_load_stops_the_start(tmp_path: Path, problem: str)
         "mismatch": "the key does not belong to the certificate",
         "missing": "no such file",
         "half": "TLS needs both a certificate and a key",
+        "device": "cannot load the TLS certificate /dev/zero: not a regular file",
     }[problem]
     assert_one_line_error(result, 2 if problem == "half" else 1, needle)

@@ -26,8 +26,10 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     (sidelog cannot ask for a passphrase).
     """
     for what, path in (("certificate", cert), ("key", key)):
-        if not path.is_file():
+        if not path.exists():
             raise StartupError(f"cannot load the TLS {what} {path}: no such file")
+        if not path.is_file():
+            raise StartupError(f"cannot load the TLS {what} {path}: not a regular file")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
