@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 """The URL schemes that select PostgreSQL (all are driven by asyncpg)."""
@@ -74,7 +75,14 @@ def parse_location(value: str | Path) -> StoreLocation:
 
 
 def postgres_url(text: str) -> URL:
-    """The asyncpg URL for a ``postgresql://`` value; ``LocationError`` if it is not one."""
+    """The asyncpg URL for a ``postgresql://`` value; ``LocationError`` if it is not one.
+
+    SQLAlchemy is imported here, not at the top: every command reads the settings,
+    and most (``send``, ``run``, ``tail``, a SQLite store's first paint) never need it.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     scheme = text.split(":", 1)[0].lower()
     shown = _hide_password(text)
     if scheme not in POSTGRES_SCHEMES:
