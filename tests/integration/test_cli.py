@@ -111,6 +111,21 @@ def test_send_bad_arguments(tmp_path: Path, args: list[str], needle: str) -> Non
     assert_one_line_error(run(args, tmp_path), 1, needle)
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["demo", "--rate", "nan"], "invalid --rate"),
+        (["demo", "--rate", "inf"], "invalid --rate"),
+        (["demo", "--rate", "0"], "invalid --rate"),
+        (["demo", "--duration", "nan"], "invalid --duration"),
+        (["demo", "--duration", "-1"], "invalid --duration"),
+    ],
+)
+def test_demo_bad_numbers_before_connecting(tmp_path: Path, args: list[str], needle: str) -> None:
+    """Refused before any connection (none listens on the port given): no traceback."""
+    assert_one_line_error(run([*args, "--to", "127.0.0.1:9"], tmp_path), 1, needle)
+
+
 @pytest.mark.parametrize("command", [[], ["serve"], ["send"], ["demo"], ["prune"]])
 def test_help(tmp_path: Path, command: list[str]) -> None:
     result = run([*command, "--help"], tmp_path)

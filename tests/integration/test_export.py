@@ -95,3 +95,14 @@ async def test_missing_database_is_one_line(tmp_path: Path) -> None:
     assert err.strip().splitlines() == [
         f"sidelog: no database at {tmp_path / 'nope.db'} (use --db or SIDELOG_DB)"
     ]
+
+
+async def test_a_full_disk_is_one_line(make_settings: Callable[..., Settings]) -> None:
+    """``/dev/full`` fails every write with ENOSPC, as a full disk does."""
+    engine = await filled(make_settings)
+    try:
+        code, _, err = await export("--db", str(engine.settings.db), "-o", "/dev/full")
+    finally:
+        await engine.stop()
+    assert code == 1
+    assert err.strip().splitlines() == ["sidelog: cannot write /dev/full: No space left on device"]

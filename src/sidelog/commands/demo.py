@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 import sys
 import time
@@ -17,9 +18,9 @@ def run_demo(*, to: str | None, rate: float, duration: float, seed: int, token: 
 
     ``token`` (else ``SIDELOG_TOKEN``) is sent first, for a remote sidelog.
     """
-    if rate <= 0:
+    if not 0 < rate < math.inf:
         raise CommandError("invalid --rate: use a number of events per second above 0")
-    if duration < 0:
+    if not 0 <= duration < math.inf:
         raise CommandError("invalid --duration: use a number of seconds, 0 for no end")
     endpoint = client_address(to)
     workload = Workload(seed=seed)

@@ -202,6 +202,9 @@ def run_export(args: argparse.Namespace, settings: Settings, params: list[tuple[
         return 0
     except sqlite3.Error as exc:
         raise CommandError(f"cannot read {settings.db}: {exc}") from None
+    except OSError as exc:  # a full disk, a quota, a vanished mount: while writing or closing
+        where = output if output and output != "-" else "stdout"
+        raise CommandError(f"cannot write {where}: {exc.strerror or exc}") from None
     finally:
         source.close()
     if progress is not None:
