@@ -126,6 +126,13 @@ def test_demo_bad_numbers_before_connecting(tmp_path: Path, args: list[str], nee
     assert_one_line_error(run([*args, "--to", "127.0.0.1:9"], tmp_path), 1, needle)
 
 
+@pytest.mark.parametrize("cap", ["nan", "inf", "-1", "0", "1e30"])
+def test_import_refuses_a_decompression_cap_that_is_not_one(tmp_path: Path, cap: str) -> None:
+    (tmp_path / "a.log").write_text("one line\n")
+    result = run(["import", "a.log", "--max-decompressed", cap, "--to", "127.0.0.1:9"], tmp_path)
+    assert_one_line_error(result, 2, "--max-decompressed must be a number of MB above 0")
+
+
 @pytest.mark.parametrize("command", [[], ["serve"], ["send"], ["demo"], ["prune"]])
 def test_help(tmp_path: Path, command: list[str]) -> None:
     result = run([*command, "--help"], tmp_path)

@@ -41,6 +41,9 @@ def run_import(args: argparse.Namespace) -> int:
         paths = ["-"]
     if paths.count("-") > 1:
         return _usage("stdin (-) can be read only once")
+    cap = args.max_decompressed
+    if cap is not None and not 0 < cap <= 1024 * 1024:  # at most 1 TiB: a cap, not a way to turn it off
+        return _usage(f"--max-decompressed must be a number of MB above 0 and at most 1048576, got {cap:g}")
     if "-" in paths and stdin_is_tty:
         return _usage("stdin (-) is a terminal: pipe something in")
     if not args.follow:  # with --follow a missing file is waited for, like tail -F
@@ -50,7 +53,7 @@ def run_import(args: argparse.Namespace) -> int:
                 print(f"sidelog: {problem}", file=sys.stderr)
                 return 1
     address = args.to or os.environ.get("SIDELOG_ADDRESS") or DEFAULT_ADDRESS
-    max_bytes = int(args.max_decompressed * 1024 * 1024) if args.max_decompressed else MAX_DECOMPRESSED_BYTES
+    max_bytes = int(cap * 1024 * 1024) if cap is not None else MAX_DECOMPRESSED_BYTES
     return asyncio.run(_import_to(address, paths, args.follow, args.name, max_bytes))
 
 
