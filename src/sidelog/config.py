@@ -23,6 +23,7 @@ from pydantic import (
     ModelWrapValidatorHandler,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -85,6 +86,21 @@ def parse_endpoint(value: str, *, default_host: str = "127.0.0.1") -> Endpoint |
     if not 0 <= port <= 65535:
         raise ValueError(f"{value!r} has port {port}; ports are 0 to 65535")
     return Endpoint(host, port)
+
+
+_BOUNDS: dict[str, tuple[int, int]] = {
+    "max_events_per_batch": (1, 100_000),
+    "queue_size": (1, 10_000_000),
+    "max_line_bytes": (1, 1 << 30),
+    "max_details_depth": (1, 1000),  # orjson refuses deeper documents anyway
+    "max_field_bytes": (1, 1 << 30),
+    "batch_interval_ms": (0, 60_000),
+    "rate_limit_burst": (0, 1_000_000_000),
+    "retention_days": (0, 36_500),
+    "db_budget_mb": (0, 1 << 30),
+    "slow_request_ms": (0, 86_400_000),
+}
+"""Whole-number settings' ranges: past them a value is meaningless or overflows SQLite."""
 
 
 def _choices(default: Any, *names: str) -> Any:
@@ -258,26 +274,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a level (use debug, info, warn or error)")
         return level
 
-    @field_validator(
-        "max_events_per_batch",
-        "queue_size",
-        "max_line_bytes",
-        "max_details_depth",
-        "max_field_bytes",
-    )
+    @field_validator(*_BOUNDS)
     @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(f"{value} is not allowed; use a whole number of at least 1")
-        return value
-
-    @field_validator(
-        "batch_interval_ms", "rate_limit_burst", "retention_days", "db_budget_mb", "slow_request_ms"
-    )
-    @classmethod
-    def _non_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError(f"{value} is not allowed; use a whole number of at least 0")
+    def _bounded(cls, value: int, info: ValidationInfo) -> int:
+        low, high = _BOUNDS[info.field_name or ""]
+        if not low <= value <= high:
+            raise ValueError(f"{value} is not allowed; use a whole number from {low} to {high:,}")
         return value
 
     @field_validator("max_connections", mode="before")
@@ -290,15 +292,15 @@ class Settings(BaseSettings):
     @field_validator("max_connections")
     @classmethod
     def _connection_cap_positive(cls, value: int | None) -> int | None:
-        if value is not None and value < 1:
-            raise ValueError(f"{value} is not allowed; use a whole number of at least 1, or auto")
+        if value is not None and not 1 <= value <= 1_000_000:
+            raise ValueError(f"{value} is not allowed; use a whole number from 1 to 1,000,000, or auto")
         return value
 
     @field_validator("rate_limit_interval_s")
     @classmethod
     def _interval(cls, value: float) -> float:
-        if not value > 0:
-            raise ValueError(f"{value} is not allowed; use a number of seconds above 0")
+        if not 0 < value <= 86_400:
+            raise ValueError(f"{value} is not allowed; use a number of seconds above 0, at most 86,400")
         return value
 
     @property
@@ -337,10 +339,8 @@ FLAG_NAMES: dict[str, str] = {
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build Settings from every source, raising ``SettingsError`` with one clear line.
-
-    ``overrides`` are command-line values (``None`` means "not given").
-    """
+    """Settings from every source, ``overrides`` (flags; ``None``: not given) on top;
+    ``SettingsError`` with one clear line."""
     given = {key: value for key, value in overrides.items() if value is not None}
     try:
         settings = Settings(**given)
@@ -378,8 +378,7 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def _field_name(loc: str) -> str:
-    """The field behind an error location, which pydantic reports by alias for the
-    seed-named settings (``SIDELOG_LOG_LEVEL`` for ``log_level``)."""
+    """The field behind an error location (pydantic names aliased settings by alias)."""
     lowered = loc.lower()
     for name, info in Settings.model_fields.items():
         if name == lowered:

@@ -117,6 +117,13 @@ def test_off_disables_endpoints() -> None:
         ("SIDELOG_QUEUE_SIZE", "0", "SIDELOG_QUEUE_SIZE"),
         ("BATCH_EVENTS", "maybe", "BATCH_EVENTS"),
         ("SIDELOG_RATE_LIMIT_INTERVAL_S", "0", "SIDELOG_RATE_LIMIT_INTERVAL_S"),
+        ("SIDELOG_RATE_LIMIT_INTERVAL_S", "nan", "SIDELOG_RATE_LIMIT_INTERVAL_S"),
+        ("SIDELOG_RATE_LIMIT_INTERVAL_S", "1e400", "SIDELOG_RATE_LIMIT_INTERVAL_S"),
+        ("SIDELOG_RETENTION_DAYS", "99999999999999999999", "SIDELOG_RETENTION_DAYS"),
+        ("SIDELOG_QUEUE_SIZE", "10000001", "SIDELOG_QUEUE_SIZE"),
+        ("BATCH_INTERVAL_MS", "60001", "BATCH_INTERVAL_MS"),
+        ("SIDELOG_MAX_LINE_BYTES", str((1 << 30) + 1), "SIDELOG_MAX_LINE_BYTES"),
+        ("SIDELOG_MAX_CONNECTIONS", "0", "SIDELOG_MAX_CONNECTIONS"),
     ],
 )
 def test_bad_setting_is_one_line_naming_it(
@@ -130,6 +137,17 @@ def test_bad_setting_is_one_line_naming_it(
     assert message.startswith("invalid setting ")
     assert names in message
     assert "SIDELOG_SIDELOG" not in message
+
+
+def test_a_number_out_of_range_names_the_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIDELOG_RETENTION_DAYS", "36501")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value) == (
+        "invalid setting SIDELOG_RETENTION_DAYS: 36501 is not allowed; use a whole number from 0 to 36,500"
+    )
+    monkeypatch.setenv("SIDELOG_RETENTION_DAYS", "36500")  # the bounds themselves are allowed
+    assert load_settings().retention_days == 36_500
 
 
 def test_bad_flag_names_the_flag() -> None:
