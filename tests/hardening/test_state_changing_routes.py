@@ -124,3 +124,13 @@ async def test_prune_takes_no_options(http_engine: Engine, client: Any, query: s
     async with client.post(url, data=body, headers={"Content-Type": JSON}) as r:
         assert r.status == 400
         assert (await r.json())["error"]
+
+
+@pytest.mark.parametrize("path", ["/v1/prune", "/v1/vacuum"])
+async def test_a_query_parameter_on_a_route_without_any_is_named(
+    http_engine: Engine, client: Any, path: str
+) -> None:
+    url = f"{http_base(http_engine)}{path}?days=1"
+    async with client.post(url, data=b"{}", headers={"Content-Type": JSON}) as r:
+        assert r.status == 400
+        assert (await r.json())["error"] == f"unknown parameter 'days' ({path} takes none)"

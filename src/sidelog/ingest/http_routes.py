@@ -51,7 +51,8 @@ def check_params(request: web.Request, allowed: frozenset[str]) -> None:
     """Refuse unknown query parameters: a typo must not silently widen a query."""
     for key in request.query:
         if key not in allowed:
-            raise ApiError(400, f"unknown parameter {key!r} (use {', '.join(sorted(allowed))})")
+            hint = f"use {', '.join(sorted(allowed))}" if allowed else f"{request.path[:120]} takes none"
+            raise ApiError(400, f"unknown parameter {key[:80]!r} ({hint})")
 
 
 def event_filter(request: web.Request) -> EventFilter:
