@@ -135,11 +135,11 @@ def messages_of_tests(stream: StreamView) -> list[str]:
 async def open_palette(app: SidelogApp, pilot: Pilot[Any], query: str = "") -> None:
     """Ctrl+P, then type ``query`` once the palette's input has the keyboard (keys pressed
     before that would reach the main screen and its bindings instead)."""
-    from textual.command import CommandInput, CommandPalette
+    from sidelog.tui.palette import PaletteInput, PaletteScreen
 
     await pilot.press("ctrl+p")
     await until(
-        pilot, lambda: isinstance(app.screen, CommandPalette) and isinstance(app.focused, CommandInput)
+        pilot, lambda: isinstance(app.screen, PaletteScreen) and isinstance(app.focused, PaletteInput)
     )
     if query:
         await pilot.press(*query)

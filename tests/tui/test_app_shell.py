@@ -64,7 +64,7 @@ async def test_palette_runs_the_same_actions(settings: Settings) -> None:
         await pilot.press("ctrl+p")
         await pilot.press(*"clear")
         await until(
-            pilot, lambda: "Clear every filter" in str(app.screen.query_one("CommandList").highlighted_option)
+            pilot, lambda: "Clear every filter" in str(app.screen.query_one("PaletteList").highlighted_option)
         )
         await pilot.press("enter")
         await until(pilot, lambda: app.flt == EMPTY_FILTER)
@@ -74,7 +74,7 @@ async def test_palette_runs_the_same_actions(settings: Settings) -> None:
         assert "Search message and details" in titles
         assert "Resolve the highlighted error group" not in titles  # no group: not offered
         await open_palette(app, pilot, "paym")
-        await until(pilot, lambda: "payment" in str(app.screen.query_one("CommandList").highlighted_option))
+        await until(pilot, lambda: "payment" in str(app.screen.query_one("PaletteList").highlighted_option))
         await pilot.press("enter")
         await until(pilot, lambda: app.flt == EventFilter(categories=frozenset({"payment"})))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-from textual.command import CommandList
 from textual.widgets.option_list import Option
 
 from sidelog.config import Settings
@@ -17,6 +16,7 @@ from sidelog.filters import EventFilter
 from sidelog.pipeline.live import OTHER
 from sidelog.tui.app import SidelogApp
 from sidelog.tui.commands import MAX_DISCOVERED, MAX_HITS, PaletteCommand, TypedCommand, match
+from sidelog.tui.palette import PaletteList
 from sidelog.tui.widgets.sidebar import MAX_VALUES, PALETTE_VALUES, FilterSidebar
 from sidelog.tui.widgets.stream import StreamView
 from tests.conftest import send_lines, tcp_port
@@ -36,9 +36,9 @@ async def flood(app: SidelogApp, names: int = NAMES) -> None:
     assert replies[-1] == {"ok": True, "stored": names + 3}, replies[-1]
 
 
-def command_list(app: SidelogApp) -> CommandList:
+def command_list(app: SidelogApp) -> PaletteList:
     """The open palette's list."""
-    return app.screen.query_one(CommandList)
+    return app.screen.query_one(PaletteList)
 
 
 def options(app: SidelogApp) -> list[Option]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from textual.command import CommandList
 from textual.widgets import Static
 
 from sidelog.config import Settings
 from sidelog.health import Health
+from sidelog.tui.palette import PaletteList
 from sidelog.tui.screens.rejected import RejectedScreen
 from sidelog.tui.widgets.healthbar import HealthBar
 from tests.conftest import send_lines, tcp_port
@@ -25,7 +25,7 @@ async def test_palette_and_key_open_the_rejected_view_with_safe_samples(settings
         )
         await pilot.press("ctrl+p")
         await pilot.press(*"rejected input")
-        options = app.screen.query_one(CommandList)
+        options = app.screen.query_one(PaletteList)
         await until(pilot, lambda: options.option_count > 1)
         for _ in range(options.option_count):  # the typed "toggle category named …" may come first
             if "Rejected input" in str(options.highlighted_option):

@@ -6,10 +6,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from textual.command import CommandList
-
 from sidelog.config import Settings
 from sidelog.tui.app import SidelogApp
+from sidelog.tui.palette import PaletteList
 from sidelog.tui.screens.confirm import ConfirmScreen
 from sidelog.tui.store_commands import CLEAR_TITLE, PRUNE_TITLE, VACUUM_TITLE
 from sidelog.tui.widgets.stream import StreamView
@@ -21,7 +20,7 @@ from tests.tui.conftest import open_palette, query_db, running_app, send_events,
 async def run_command(app: SidelogApp, pilot: object, query: str, title: str) -> None:
     """Open the palette, type ``query``, choose the entry called ``title``."""
     await open_palette(app, pilot, query)  # type: ignore[arg-type]
-    await until(pilot, lambda: title in str(app.screen.query_one(CommandList).highlighted_option), 30)  # type: ignore[arg-type]
+    await until(pilot, lambda: title in str(app.screen.query_one(PaletteList).highlighted_option), 30)  # type: ignore[arg-type]
     await pilot.press("enter")  # type: ignore[attr-defined]
 
 

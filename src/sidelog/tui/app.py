@@ -18,12 +18,12 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sidelog.config import Settings
 from sidelog.engine import Engine, StopReport, Subscription
@@ -33,7 +33,7 @@ from sidelog.filters import EventFilter
 from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.pipeline.counters import Counters
 from sidelog.store.database import StoreError
-from sidelog.tui.commands import PaletteEntry, SidelogCommands, keyed_commands
+from sidelog.tui.commands import PaletteEntry, keyed_commands
 from sidelog.tui.filter_actions import FilterActions
 from sidelog.tui.held import HeldBatches
 from sidelog.tui.histogram_actions import HistogramActions, HistogramBar
@@ -41,6 +41,7 @@ from sidelog.tui.intervals import Intervals
 from sidelog.tui.keys import APP_BINDINGS
 from sidelog.tui.live import LiveFeed
 from sidelog.tui.messages import EngineFailed, EngineStarted, EventsCommitted
+from sidelog.tui.palette import PaletteActions
 from sidelog.tui.screens.help import HelpScreen
 from sidelog.tui.screens.main import MainScreen
 from sidelog.tui.screens.rejected import open_rejected
@@ -50,6 +51,7 @@ from sidelog.tui.styles import stylesheet_path
 from sidelog.tui.timeline_actions import TimelineActions
 from sidelog.tui.widgets.errors import ErrorsPane
 from sidelog.tui.widgets.healthbar import HealthBar
+from sidelog.tui.widgets.quiet_footer import QuietFooter
 from sidelog.tui.widgets.sidebar import FilterSidebar
 from sidelog.tui.widgets.stream import StreamView
 from sidelog.tui.widgets.summary import FilterSummary
@@ -61,11 +63,10 @@ MEDIUM_COLUMNS = 100
 only the stream. Which pane shows at which tier is in ``styles/app.tcss``."""
 
 
-class SidelogApp(FilterActions, TimelineActions, HistogramActions):
+class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramActions):
     """sidelog's terminal UI over one engine it starts, feeds from, and drains on quit."""
 
     TITLE = "sidelog"
-    COMMANDS = App.COMMANDS | {SidelogCommands}
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MEDIUM_COLUMNS, "-medium"), (WIDE_COLUMNS, "-wide")]
     """Width tiers: Textual gives the screen one of these classes as the terminal resizes."""
@@ -119,7 +120,7 @@ class SidelogApp(FilterActions, TimelineActions, HistogramActions):
                 clock=self._clock, reload_every=every.errors_reload, ages_every=every.ages, id="errors"
             )
         yield HealthBar(id="health")
-        yield Footer()
+        yield QuietFooter()  # not rebuilt by every screen pushed over it (the palette's open)
 
     def on_mount(self) -> None:
         """Start the engine in a worker so the first frame does not wait for it."""
@@ -331,7 +332,7 @@ class SidelogApp(FilterActions, TimelineActions, HistogramActions):
         if pane.has_focus:
             self._focus_stream()
         else:
-            self.call_after_refresh(pane.focus)
+            pane.focus()  # in the frame that shows it: a frame later re-renders the screen twice
 
     def action_help(self) -> None:
         """Every key, by where it works."""

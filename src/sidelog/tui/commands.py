@@ -1,10 +1,11 @@
 """The Ctrl+P palette: every keyboard action, findable by name, fast whatever the data.
 
-The provider asks the running app for its current commands (any app with a
-``palette_commands`` method, the ``PaletteCommands`` protocol), so the palette offers
-exactly what the keys do, plus whatever the app adds, and never an action that is
-unavailable right now. This module knows no sidelog widget and no sidelog app: the
-panes build their own ``PaletteCommand``s (and ``TypedCommand``s) and the app gathers them.
+The palette (``sidelog.tui.palette``) asks the running app for its current commands
+(any app with a ``palette_commands`` method, the ``PaletteCommands`` protocol), so it
+offers exactly what the keys do, plus whatever the app adds, and never an action that is
+unavailable right now; ``search`` picks what it lists for a query. This module knows
+no sidelog widget and no sidelog app: the panes build their own ``PaletteCommand``s (and
+``TypedCommand``s) and the app gathers them.
 
 Titles can hold event text (a category's name), so two things stay bounded whatever
 arrives: matching is linear in the title (``match``; Textual's own fuzzy matcher tries
@@ -18,15 +19,13 @@ listed or not.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from textual.app import App
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.dom import DOMNode
-from textual.markup import escape
 
 from sidelog.textsafe import clip, safe_text
 from sidelog.tui.screens.help import bindings_of
@@ -85,40 +84,40 @@ class PaletteCommands(Protocol):
         ...
 
 
-class SidelogCommands(Provider):
-    """Palette provider over the app's ``palette_commands``."""
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One result of ``search``: the title with its matches highlighted, and what runs."""
 
-    def _commands(self) -> list[PaletteEntry]:
-        app = self.app
-        return list(app.palette_commands()) if isinstance(app, PaletteCommands) else []
+    score: float
+    title: Content
+    help: str
+    """Plain text (never markup)."""
+    run: Callable[[], object]
 
-    async def discover(self) -> Hits:
-        """The first ``MAX_DISCOVERED`` fixed commands, when nothing is typed yet."""
-        shown = 0
-        for command in self._commands():
-            if isinstance(command, PaletteCommand):
-                yield DiscoveryHit(Content(command.title), command.run, help=escape(command.help))
-                shown += 1
-                if shown >= MAX_DISCOVERED:
-                    return
 
-    async def search(self, query: str) -> Hits:
-        """The ``MAX_HITS`` best matches, then one entry per ``TypedCommand`` for the text itself."""
-        commands = self._commands()
-        scored = (
-            (match(query, command.title), index, command)
-            for index, command in enumerate(commands)
-            if isinstance(command, PaletteCommand)
-        )
-        best = heapq.nlargest(MAX_HITS, (item for item in scored if item[0][0] > 0), key=_rank)
-        for (score, offsets), _, command in best:
-            yield Hit(score, _highlight(command.title, offsets), command.run, help=escape(command.help))
-        if query.strip():
-            for entry in commands:
-                if isinstance(entry, TypedCommand):
-                    title = entry.title_for(query)
-                    run = _typed_runner(entry, query.strip())
-                    yield Hit(TYPED_SCORE, Content(title), run, text=title, help=escape(entry.help))
+def search(query: str, entries: Sequence[PaletteEntry]) -> list[Found]:
+    """The ``MAX_HITS`` best matches of ``query``, and one entry per ``TypedCommand`` for the
+    text itself, best first (among equals, the order of ``entries``)."""
+    scored = (
+        (match(query, entry.title), index, entry)
+        for index, entry in enumerate(entries)
+        if isinstance(entry, PaletteCommand)
+    )
+    best = heapq.nlargest(MAX_HITS, (item for item in scored if item[0][0] > 0), key=_rank)
+    found = [
+        Found(score, _highlight(command.title, offsets), command.help, command.run)
+        for (score, offsets), _, command in best
+    ]
+    if query.strip():
+        typed = (entry for entry in entries if isinstance(entry, TypedCommand))
+        found += [
+            Found(
+                TYPED_SCORE, Content(entry.title_for(query)), entry.help, _typed_runner(entry, query.strip())
+            )
+            for entry in typed
+        ]
+    found.sort(key=lambda item: -item.score)  # stable: equal scores keep their order
+    return found
 
 
 def _rank(item: tuple[tuple[float, list[int]], int, PaletteCommand]) -> tuple[float, int]:
@@ -187,11 +186,12 @@ def _runner(app: App[Any], action: str) -> Callable[[], object]:
 
 
 __all__ = [
+    "Found",
     "PaletteCommand",
     "PaletteCommands",
     "PaletteEntry",
-    "SidelogCommands",
     "TypedCommand",
     "keyed_commands",
     "match",
+    "search",
 ]
