@@ -1,17 +1,23 @@
-"""Resolving and reopening many error groups at once (``GroupStatusJob``), through the engine's writer."""
+"""Resolving and reopening many error groups at once (``GroupStatusJob``), through the engine's writer:
+statuses a few groups per turn here (the turn size made small), then the events' flags."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from sidelog.engine import Engine
 from sidelog.events import now_ms
-from sidelog.store.group_status import GROUPS_PER_STEP, GroupStatusJob
+from sidelog.store import group_status
+from sidelog.store.group_status import GroupStatusJob
 from tests.conftest import send_lines, tcp_port
 
-GROUPS = GROUPS_PER_STEP * 2 + 7  # more than one transaction's worth
+PER_TURN = 20
+GROUPS = PER_TURN * 2 + 7  # three phase-1 transactions
 
 
 def word(number: int) -> str:
@@ -24,7 +30,10 @@ def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         return conn.execute(sql).fetchall()
 
 
-async def test_bulk_resolve_then_undo_changes_every_group_and_its_events(engine: Engine) -> None:
+async def test_bulk_resolve_then_undo_changes_every_group_and_its_events(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(group_status, "GROUPS_PER_TURN", PER_TURN)
     errors = [
         {"type": "error", "category": "payment", "message": f"failure {word(i)}"} for i in range(GROUPS)
     ]
@@ -38,10 +47,17 @@ async def test_bulk_resolve_then_undo_changes_every_group_and_its_events(engine:
     already = fingerprints[0]
     assert await engine.resolve(already, "by hand") is not None
 
+    status_set: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
     job = await engine.run_job(
-        lambda writer: GroupStatusJob(writer, fingerprints, resolved=True, at=now_ms(), note="bulk")
+        lambda writer: GroupStatusJob(
+            writer, fingerprints, resolved=True, at=now_ms(), note="bulk", status_set=status_set
+        )
     )
     assert job.changed == fingerprints[1:]  # the one resolved by hand is left as it was
+    assert status_set.result() == job.changed
+    assert len(job.status_turns) == 3
+    assert job.finished
+    assert job.flagged == 2 * (GROUPS - 1)
     assert rows(db, "SELECT DISTINCT status FROM error_groups") == [("resolved",)]
     notes = rows(db, "SELECT resolve_note, count(*) FROM error_groups GROUP BY resolve_note ORDER BY 1")
     assert notes == [("bulk", GROUPS - 1), ("by hand", 1)]

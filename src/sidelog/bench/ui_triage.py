@@ -13,12 +13,10 @@ written once the app held the expected state. Measured:
 
 - the errors pane's first page, from app start (engine start included);
 - ``e`` opening the hidden errors pane to its rows on screen;
-- ``end`` in the pane to the frame highlighting the last of all the unresolved groups;
-- bulk resolve: half the groups are resolved first (not timed), then ``R`` and ``y``
-  resolve the other half, to the frame of the reloaded, empty list; ``U`` undoes it,
-  to the frame listing them again; then the same resolve and undo through the engine
-  alone (no keys, no frames), to tell the store's share from the UI's, with the longest
-  transaction each held the writer for (ingest batches wait that long at most);
+- ``end`` in the pane (once it has settled) to the frame highlighting the last of all the
+  unresolved groups;
+- bulk resolve and undo (``R``, ``y``, ``U``) to the list reloaded and to every event
+  flagged, and the same through the engine alone (``ui_triage_bulk``);
 - the histogram's redraw after each of several filter changes (default zoom);
 - ``enter`` on an error event to the detail view's first frame, and ``f`` on a group
   to the feedback view with its reports read (several of each).
@@ -76,9 +74,14 @@ TRIAGE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("errors_end_ms", "end: last group highlighted", "ms"),
     ("bulk_resolve_groups", "groups in the bulk resolve", ""),
     ("bulk_resolve_ms", "bulk resolve (R, y) to list reloaded", "ms"),
+    ("bulk_resolve_flagged_ms", "bulk resolve (R, y) to all events flagged", "ms"),
     ("bulk_undo_ms", "undo (U) to groups listed again", "ms"),
-    ("bulk_resolve_store_ms", "the same resolve, engine alone", "ms"),
-    ("bulk_undo_store_ms", "the same undo, engine alone", "ms"),
+    ("bulk_undo_flagged_ms", "undo (U) to all events unflagged", "ms"),
+    ("bulk_undo_early_ms", "U while resolve flags: groups listed", "ms"),
+    ("bulk_resolve_store_ms", "same resolve, engine alone: groups", "ms"),
+    ("bulk_resolve_store_flagged_ms", "same resolve, engine alone: events", "ms"),
+    ("bulk_undo_store_ms", "same undo, engine alone: groups", "ms"),
+    ("bulk_undo_store_flagged_ms", "same undo, engine alone: events", "ms"),
     ("bulk_resolve_turn_ms", "its longest writer turn (resolve)", "ms"),
     ("bulk_undo_turn_ms", "its longest writer turn (undo)", "ms"),
     ("histogram_filter_ms", "histogram redraw on filter change (worst)", "ms"),
@@ -205,10 +208,6 @@ def _cursor_on(group: Any, fingerprint: str) -> bool:
     return group is not None and group.fingerprint == fingerprint
 
 
-def _all_open(groups: list[Any]) -> bool:
-    return all(group.status == "unresolved" for group in groups)
-
-
 def _counted(held: Held, flt: EventFilter, before: int) -> bool:
     return held.histogram_filter == flt and held.counts > before
 
@@ -221,8 +220,7 @@ async def run_triage_steps(settings: Settings, record: Record, *, screen: tuple[
     """Start the app over the triage store in ``settings`` and record every triage figure."""
     from textual import events
 
-    from sidelog.events import now_ms
-    from sidelog.store.group_status import GroupStatusJob
+    from sidelog.bench.ui_triage_bulk import BulkSteps, measure_bulk
     from sidelog.tui.app import SidelogApp
     from sidelog.tui.widgets.errors import ErrorsPane
     from sidelog.tui.widgets.errors_bulk import unresolved_fingerprints
@@ -275,46 +273,17 @@ async def run_triage_steps(settings: Settings, record: Record, *, screen: tuple[
         await asyncio.sleep(0.3)
         record("errors_open_ms", await shown(press("e"), lambda held: held.pane_shown and held.rows > 0))
 
-        # ``end``: the last of every unresolved group, not the last row read so far.
+        # ``end``: the last of every unresolved group, not the last row read so far; from a
+        # settled pane, like every other key here (not while the open's own work still runs).
         last = everything[-1]
+        await asyncio.sleep(0.3)
         record("errors_end_ms", await shown(press("end"), lambda held: held.cursor == last))
         press("home")
         await _until(lambda: _cursor_on(pane.highlighted_group, everything[0]))
 
-        # Bulk resolve of the newer half (the older half resolved first, untimed), and its undo.
-        older = everything[len(everything) // 2 :]
-        await engine.run_job(
-            lambda writer: GroupStatusJob(writer, older, resolved=True, at=now_ms()), recount=False
+        await measure_bulk(
+            BulkSteps(app, pane, engine, everything, record, shown, press, _until),
         )
-        press("t")  # twice: the unresolved view read again
-        await _until(lambda: pane.show_all)
-        press("t")
-        await _until(lambda: not pane.show_all and bool(pane.groups) and _all_open(pane.groups))
-        bulk = len(everything) - len(older)
-        record("bulk_resolve_groups", bulk)
-        await asyncio.sleep(0.3)
-        press("R")
-        await _until(lambda: type(app.screen).__name__ == "ConfirmScreen")
-        resolved = await shown(press("y"), lambda held: held.bulk == bulk and held.open_rows == 0)
-        record("bulk_resolve_ms", resolved)
-        await asyncio.sleep(0.3)
-        reopened = await shown(press("U"), lambda held: held.bulk == 0 and held.open_rows > 0)
-        record("bulk_undo_ms", reopened)
-        # The same work through the engine alone (no keys, no frames): how much is the store's.
-        await asyncio.sleep(0.3)
-        moment = time.perf_counter()
-        targets = await unresolved_fingerprints(engine)
-        job = await engine.run_job(
-            lambda writer: GroupStatusJob(writer, targets, resolved=True, at=now_ms()), recount=False
-        )
-        record("bulk_resolve_store_ms", (time.perf_counter() - moment) * 1000)
-        record("bulk_resolve_turn_ms", max(job.turns, default=0.0) * 1000)
-        moment = time.perf_counter()
-        undo = await engine.run_job(
-            lambda writer: GroupStatusJob(writer, job.changed, resolved=False, at=now_ms()), recount=False
-        )
-        record("bulk_undo_store_ms", (time.perf_counter() - moment) * 1000)
-        record("bulk_undo_turn_ms", max(undo.turns, default=0.0) * 1000)
 
         # The histogram's redraw on each filter change.
         timings = []
