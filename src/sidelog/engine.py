@@ -22,7 +22,7 @@ from sidelog.errors import Overloaded
 from sidelog.events import LEVEL_RANK, Event, now_ms
 from sidelog.filters import EventFilter
 from sidelog.health import Forwarding, Health
-from sidelog.pipeline.batcher import Batcher
+from sidelog.pipeline.batcher import Batcher, JobAbandoned
 from sidelog.pipeline.counters import Counters, RateMeter
 from sidelog.pipeline.housekeeping import housekeeping
 from sidelog.pipeline.live import MAX_FACET_VALUES, LiveFeed, Subscription
@@ -31,6 +31,7 @@ from sidelog.pipeline.ratelimit import RateLimiter
 from sidelog.store.database import DatabaseLock
 from sidelog.store.facets import StoreJob, read_facet_counts
 from sidelog.store.group_pages import GroupQuery
+from sidelog.store.group_status import resume_flags
 from sidelog.store.models import ErrorGroup
 from sidelog.store.opening import open_store
 from sidelog.store.reader import StoreReader
@@ -119,6 +120,7 @@ class Engine:
                 name="sidelog-housekeeping",
             )
         )
+        self._tasks.append(asyncio.create_task(self._finish_pending_flags(), name="sidelog-pending-flags"))
         publish = self._live.publish
         for name, work in store.upkeep(settings.db, publish, log):
             self._tasks.append(asyncio.create_task(work, name=name))
@@ -350,6 +352,15 @@ class Engine:
         if recount:
             await self.recount_facets()
         return job
+
+    async def _finish_pending_flags(self) -> None:
+        """Write the event flags a bulk resolve or undo of an earlier run left (store/group_status.py)."""
+        try:
+            await self.run_job(resume_flags, recount=False)
+        except JobAbandoned:
+            pass  # stopping again: the rows stay for the next start
+        except Exception as exc:  # the store failing is reported by the writer's own path
+            log.warning("finishing the pending event flags failed: %s", exc)
 
     async def on_writer(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run one short ``work(connection)`` as a writer turn between ingest batches."""

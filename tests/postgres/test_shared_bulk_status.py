@@ -16,10 +16,12 @@ import pytest
 from sidelog.config import Settings
 from sidelog.engine import Engine
 from sidelog.events import now_ms
+from sidelog.server import start_server
 from sidelog.store import group_status
 from sidelog.store.group_status import GroupStatusJob
 from sidelog.store.retention import JobWriter
 from tests.support.both_stores import STORES, send, start_on
+from tests.support.wait import until
 
 MESSAGES = ("card declined", "gateway timeout", "cart lost")
 
@@ -150,3 +152,38 @@ async def test_an_undo_while_the_resolve_flags_ends_unflagged_and_the_reverse(
     assert resolve.finished
     assert await statuses(store) == {fp: ("resolved", False) for fp in every}
     assert await flags(store) == {fp: [1, 1] for fp in every}
+
+
+@pytest.fixture(params=STORES)
+async def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a store lives, for a test that opens it twice (a SQLite file or a PostgreSQL database)."""
+    if request.param == "postgresql":
+        return str(await request.getfixturevalue("pg_cluster").create_database())
+    return tmp_path / "db" / "events.db"
+
+
+async def test_flags_left_by_a_stopped_server_are_written_at_the_next_start(
+    location: str | Path, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db=location, enable_system_logging=False)
+    first = await start_server(settings)
+    try:
+        every = await seed(first.engine)
+        job = await start(first.engine, every, resolved=True, enough=lambda job: job.status_done)
+        assert await flags(first.engine) == {fp: [0, 0] for fp in every}
+    finally:
+        await first.stop()  # inside the window: the flag turns never run
+    assert not job.finished
+
+    second = await start_server(settings)
+    try:
+
+        async def all_flagged() -> bool:
+            return await flags(second.engine) == {fp: [1, 1] for fp in every}
+
+        await until(all_flagged, 20, message="the pending flags written")
+        assert await statuses(second.engine) == {fp: ("resolved", False) for fp in every}
+        pending = await second.engine.reader._all("SELECT count(*) FROM pending_flags")
+        assert pending == [(0,)]
+    finally:
+        await second.stop()

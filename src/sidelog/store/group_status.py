@@ -25,7 +25,10 @@ undo), and ``GET /v1/errors?user=`` may count it as the user's open error. An er
 that arrives in the window reopens its group as usual (a regression) and is never
 flagged: its id is above the mark, and the group's status is no longer the job's.
 The group's earlier events then stay unflagged too: they read as open, like the group.
-If sidelog stops inside the window, the flags not yet written stay as they were.
+The flags still to write are kept in ``pending_flags`` (written in phase 1's
+transaction, a group's row deleted in the turn that flags its events), so a sidelog
+stopped or killed inside the window finishes them when it next opens the store
+(``resume_flags``, started by ``Engine.open_store``).
 
 Jobs run one at a time in the writer (``Batcher.run_job``), so a second bulk job would
 wait for the first one's flags. Instead a job started with ``after=`` the previous one
@@ -48,11 +51,12 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sidelog.store.pg_triage import announce_groups
 from sidelog.store.retention import JobWriter
 
-__all__ = ["FLAG_TURN_S", "GROUPS_PER_TURN", "GroupStatusJob"]
+__all__ = ["FLAG_TURN_S", "GROUPS_PER_TURN", "GroupStatusJob", "resume_flags"]
 
 GROUPS_PER_TURN = 5_000
 """Groups per phase-1 transaction (one statement, under SQLite's 32,766 and PostgreSQL's
@@ -70,6 +74,13 @@ _REOPEN_SQL = (
     "WHERE status = 'resolved' AND fingerprint IN ({marks}) RETURNING fingerprint"
 )
 _MARK_SQL = "SELECT coalesce(max(id), 0) FROM events"
+_PENDING_SQL = (
+    "INSERT INTO pending_flags (fingerprint, resolved, mark) VALUES (?, ?, ?) "
+    "ON CONFLICT (fingerprint) DO UPDATE SET resolved = excluded.resolved, mark = excluded.mark"
+)
+_DONE_SQL = "DELETE FROM pending_flags WHERE resolved = ? AND mark = ? AND fingerprint IN ({marks})"
+"""A turn's groups are done; a row a later job replaced (another direction or mark) stays."""
+_RESUME_SQL = "SELECT fingerprint, resolved, mark FROM pending_flags ORDER BY mark, fingerprint"
 _FLAG_SQL = (
     "UPDATE events SET resolved = ? WHERE resolved = ? AND id <= ? AND fingerprint IN ({marks}) "
     "AND EXISTS (SELECT 1 FROM error_groups AS g WHERE g.fingerprint = events.fingerprint AND g.status = ?)"
@@ -113,6 +124,7 @@ class GroupStatusJob:
         self._flags: deque[_Flags] = deque()
         self._successor: GroupStatusJob | None = None
         self._flag_groups = _FIRST_FLAG_GROUPS
+        self._resuming = False
         self.changed: list[str] = []
         """The fingerprints whose status this job changed, in the order given."""
         self.status_done = False
@@ -130,6 +142,9 @@ class GroupStatusJob:
 
     async def step(self) -> bool:
         """One transaction: the next groups' status, else the next events' flags; True while work remains."""
+        if self._resuming:
+            self._resuming = False
+            await self._read_pending()
         if self._left:
             await self._set_status()
         if not self._left and not self.status_done:
@@ -159,6 +174,18 @@ class GroupStatusJob:
         successor._flags.extend(self._flags)
         self._flags.clear()
 
+    async def _read_pending(self) -> None:
+        """Load what ``pending_flags`` holds (``resume_flags``), one ``_Flags`` per direction and mark."""
+        await self._writer.writable()
+        async with self._writer.conn.begin():
+            rows: list[Any] = list((await self._writer.conn.exec_driver_sql(_RESUME_SQL)).all())
+        for fingerprint, resolved, mark in rows:
+            last = self._flags[-1] if self._flags else None
+            if last is None or (last.mark, last.resolved) != (int(mark), bool(resolved)):
+                last = _Flags([], int(mark), bool(resolved))
+                self._flags.append(last)
+            last.fingerprints.append(str(fingerprint))
+
     async def _set_status(self) -> None:
         chunk, self._left = self._left[:GROUPS_PER_TURN], self._left[GROUPS_PER_TURN:]
         await self._writer.writable()
@@ -177,6 +204,10 @@ class GroupStatusJob:
                 ordered = [fingerprint for fingerprint in chunk if fingerprint in changed]
                 self.changed.extend(ordered)
                 self._flags.append(_Flags(ordered, mark, self._resolved))
+                flag = 1 if self._resolved else 0
+                await conn.exec_driver_sql(
+                    _PENDING_SQL, [(fingerprint, flag, mark) for fingerprint in ordered]
+                )
                 await announce_groups(conn, getattr(self._writer, "instance", ""), ordered)
         elapsed = time.perf_counter() - started
         self.status_turns.append(elapsed)
@@ -190,10 +221,12 @@ class GroupStatusJob:
         new, old = (1, 0) if flags.resolved else (0, 1)
         status = "resolved" if flags.resolved else "unresolved"
         started = time.perf_counter()
+        marks = ", ".join("?" for _ in chunk)
         async with conn.begin():
             result = await conn.exec_driver_sql(
-                _FLAG_SQL.format(marks=", ".join("?" for _ in chunk)), (new, old, flags.mark, *chunk, status)
+                _FLAG_SQL.format(marks=marks), (new, old, flags.mark, *chunk, status)
             )
+            await conn.exec_driver_sql(_DONE_SQL.format(marks=marks), (new, flags.mark, *chunk))
         elapsed = time.perf_counter() - started
         self.turns.append(elapsed)
         self.flagged += max(result.rowcount, 0)
@@ -204,3 +237,11 @@ class GroupStatusJob:
             self._flags.popleft()
         ratio = min(2.0, max(0.5, FLAG_TURN_S / max(elapsed, 1e-4)))
         self._flag_groups = int(min(_MAX_FLAG_GROUPS, max(_MIN_FLAG_GROUPS, self._flag_groups * ratio)))
+
+
+def resume_flags(writer: JobWriter) -> GroupStatusJob:
+    """A job that writes the flags an earlier run left in ``pending_flags`` (none: it ends
+    after one read). Its first turn reads them; the rest are phase-2 turns as usual."""
+    job = GroupStatusJob(writer, (), resolved=True, at=0)
+    job._resuming = True
+    return job

@@ -24,6 +24,7 @@ from sidelog.store.schema import (
     group_snoozes,
     level_time_index,
     metadata,
+    pending_flags,
     received_at_index,
     session_index,
     trace_index,
@@ -123,6 +124,12 @@ def _index_level_time(conn: sqlite3.Connection) -> None:
     conn.execute(str(CreateIndex(level_time_index, if_not_exists=True).compile(dialect=_DIALECT)))
 
 
+def _add_pending_flags(conn: sqlite3.Connection) -> None:
+    """10: ``pending_flags``, the events a bulk resolve or undo has still to flag, kept so
+    a restart finishes them (store/group_status.py): one new, empty table."""
+    conn.execute(str(CreateTable(pending_flags, if_not_exists=True).compile(dialect=_DIALECT)))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _index_received_at),
     (3, _add_trace_id),
@@ -132,6 +139,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (7, _add_forward_cursors),
     (8, _partition_postgres),
     (9, _index_level_time),
+    (10, _add_pending_flags),
 )
 """``(version, step)`` in order; ``step`` turns version ``version - 1`` into ``version``."""
 

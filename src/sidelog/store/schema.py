@@ -190,6 +190,18 @@ forward_cursors = Table(
 """The last event id forwarded to each ``--forward`` destination (sidelog/forward/cursor.py),
 so a restart resumes where delivery stopped. Added by schema version 7."""
 
+pending_flags = Table(
+    "pending_flags",
+    metadata,
+    Column("fingerprint", Text, primary_key=True),
+    Column("resolved", Integer, nullable=False),
+    Column("mark", Integer, nullable=False),
+)
+"""The events a bulk resolve or undo has still to flag, by group (store/group_status.py):
+the groups change first and their events after, so a restart in between finishes the
+flags (``resolved`` is the flag to set, ``mark`` the highest event id it covers). Added by
+schema version 10."""
+
 INSERT_EVENTS_SQL = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMN_NAMES)}) "
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMN_NAMES)})"
