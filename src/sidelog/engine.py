@@ -31,7 +31,6 @@ from sidelog.pipeline.ratelimit import RateLimiter
 from sidelog.store.database import DatabaseLock
 from sidelog.store.facets import StoreJob, read_facet_counts
 from sidelog.store.group_pages import GroupQuery
-from sidelog.store.group_status import resume_flags
 from sidelog.store.models import ErrorGroup
 from sidelog.store.opening import open_store
 from sidelog.store.reader import StoreReader
@@ -355,6 +354,8 @@ class Engine:
 
     async def _finish_pending_flags(self) -> None:
         """Write the event flags a bulk resolve or undo of an earlier run left (store/group_status.py)."""
+        from sidelog.store.group_status import resume_flags  # its PostgreSQL half: after the first paint
+
         try:
             await self.run_job(resume_flags, recount=False)
         except JobAbandoned:

@@ -153,8 +153,16 @@ async def make_store(db: Path, count: int = 3000) -> None:
 
 
 def garbage_page(db: Path) -> None:
-    """Overwrite the page in the middle of the file with random bytes."""
-    pages = db.stat().st_size // PAGE
+    """Overwrite a page of event rows in the middle of the file with random bytes (chosen
+    through SQLite's ``dbstat``, so it stays a table page whatever the schema's layout)."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        leaves = [
+            page
+            for (page,) in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = 'events' AND pagetype = 'leaf' ORDER BY pageno"
+            )
+        ]
+    assert leaves, "no page of event rows to damage"
     with open(db, "r+b") as handle:
-        handle.seek((pages // 2) * PAGE)
+        handle.seek((leaves[len(leaves) // 2] - 1) * PAGE)  # pages are numbered from 1
         handle.write(os.urandom(PAGE))

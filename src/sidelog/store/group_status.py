@@ -53,7 +53,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sidelog.store.pg_triage import announce_groups
 from sidelog.store.retention import JobWriter
 
 __all__ = ["FLAG_TURN_S", "GROUPS_PER_TURN", "GroupStatusJob", "resume_flags"]
@@ -208,7 +207,10 @@ class GroupStatusJob:
                 await conn.exec_driver_sql(
                     _PENDING_SQL, [(fingerprint, flag, mark) for fingerprint in ordered]
                 )
-                await announce_groups(conn, getattr(self._writer, "instance", ""), ordered)
+                if conn.dialect.name == "postgresql":  # other servers' viewers reload these groups
+                    from sidelog.store.pg_triage import announce_groups
+
+                    await announce_groups(conn, getattr(self._writer, "instance", ""), ordered)
         elapsed = time.perf_counter() - started
         self.status_turns.append(elapsed)
         self.turns.append(elapsed)
