@@ -283,4 +283,4 @@ def test_a_bad_cap_is_one_line(tmp_path: Path) -> None:
         tmp_path,
         SIDELOG_MAX_CONNECTIONS="0",
     )
-    assert_one_line_error(result, 2, "SIDELOG_MAX_CONNECTIONS", "at least 1")
+    assert_one_line_error(result, 2, "SIDELOG_MAX_CONNECTIONS", "from 1 to 1,000,000")

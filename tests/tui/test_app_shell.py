@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from textual import events
 
+from sidelog.commands.remote import database_in_use
 from sidelog.config import Settings
 from sidelog.filters import EMPTY_FILTER, EventFilter
 from sidelog.health import Health
@@ -148,6 +149,8 @@ async def test_quit_right_after_start_exits_cleanly(settings: Settings, attempt:
         app.post_message(events.Key("q", "q"))
         await until_exit(app)
     assert app.return_code == 0
+    # The engine was stopped even when `q` came while it was still starting: its lock is free.
+    assert not database_in_use(settings.db)
 
 
 async def test_start_up_objects_stay_out_of_collections_while_the_app_runs(settings: Settings) -> None:

@@ -11,6 +11,7 @@ one throttle, the ``LiveFeed`` (``sidelog.tui.live``); every timer comes from th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import signal
 from collections.abc import Callable, Iterator
@@ -97,6 +98,7 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
         self._handle_signals = handle_signals
         self._subscription: Subscription | None = None
         self._quitting = False
+        self._started: Engine | None = None
         self._counts_seen = -1
         self._lagged_seen = 0
         self._held = HeldBatches()
@@ -160,8 +162,7 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
 
     @work(name="engine-start", group="engine", exclusive=True, exit_on_error=False)
     async def _start_engine(self) -> None:
-        # The composition root ``sidelog serve`` uses too: same endpoints, token and
-        # process settings. Imported here so importing the UI loads no endpoint code.
+        # ``sidelog serve``'s composition root too; imported here so the UI loads no endpoint code first.
         from sidelog.server import start_server
 
         try:
@@ -169,6 +170,7 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
         except (StartupError, StoreError, OSError) as exc:
             self.post_message(EngineFailed(str(exc)))
             return
+        self._started = running.engine  # ``_stop_engine`` stops it even before EngineStarted is handled
         self.post_message(EngineStarted(running.engine))
 
     async def _store_opened(self, engine: Engine) -> None:
@@ -180,9 +182,9 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
 
     async def on_engine_started(self, message: EngineStarted) -> None:
         """The endpoints are bound (the stream already shows the store): start the other panes."""
-        engine = self.engine = message.engine
-        if self._quitting:  # `q` came while starting: start nothing on an engine that is stopping
+        if self._quitting:  # `q` came while starting: ``_stop_engine`` stops it, start nothing on it
             return
+        engine = self.engine = message.engine
         self.query_one("#errors", ErrorsPane).attach(engine)
         self._refresh_counts()
         self.set_interval(self._intervals.counts, self._refresh_counts, name="sidebar-counts")
@@ -381,10 +383,13 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
         self.exit(0 if clean else 1, return_code=0 if clean else 1)
 
     async def _stop_engine(self) -> None:
+        for worker in [w for w in self.workers if w.group == "engine" and not w.is_finished]:
+            with contextlib.suppress(Exception):  # a start under way ends first: then it is stopped
+                await worker.wait()
         self.workers.cancel_group(self, "live")
         if self._subscription is not None:
             self._subscription.close()
-        engine, self.engine = self.engine, None
+        engine, self.engine, self._started = self.engine or self._started, None, None
         if engine is not None:
             self.stop_report = await engine.stop()
             self.stop_counters = engine.counters
