@@ -354,10 +354,11 @@ class Engine:
 
     async def _finish_pending_flags(self) -> None:
         """Write the event flags a bulk resolve or undo of an earlier run left (store/group_status.py)."""
-        from sidelog.store.group_status import resume_flags  # its PostgreSQL half: after the first paint
+        from sidelog.store.group_status import flags_pending, resume_flags  # after the first paint
 
         try:
-            await self.run_job(resume_flags, recount=False)
+            if await flags_pending(self.reader):
+                await self.run_job(resume_flags, recount=False)
         except JobAbandoned:
             pass  # stopping again: the rows stay for the next start
         except Exception as exc:  # the store failing is reported by the writer's own path

@@ -51,11 +51,14 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sidelog.store.retention import JobWriter
 
-__all__ = ["FLAG_TURN_S", "GROUPS_PER_TURN", "GroupStatusJob", "resume_flags"]
+if TYPE_CHECKING:
+    from sidelog.store.reader import StoreReader
+
+__all__ = ["FLAG_TURN_S", "GROUPS_PER_TURN", "GroupStatusJob", "flags_pending", "resume_flags"]
 
 GROUPS_PER_TURN = 5_000
 """Groups per phase-1 transaction (one statement, under SQLite's 32,766 and PostgreSQL's
@@ -239,6 +242,11 @@ class GroupStatusJob:
             self._flags.popleft()
         ratio = min(2.0, max(0.5, FLAG_TURN_S / max(elapsed, 1e-4)))
         self._flag_groups = int(min(_MAX_FLAG_GROUPS, max(_MIN_FLAG_GROUPS, self._flag_groups * ratio)))
+
+
+async def flags_pending(reader: StoreReader) -> bool:
+    """Whether an earlier run left flags to write (a read, so a start with none costs no writer turn)."""
+    return bool(await reader._all("SELECT 1 FROM pending_flags LIMIT 1"))
 
 
 def resume_flags(writer: JobWriter) -> GroupStatusJob:
