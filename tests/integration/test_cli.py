@@ -34,7 +34,7 @@ SERVE = ["serve", "--http", "off", "--db", "db/events.db"]
         (
             [*SERVE, "--tcp", "127.0.0.1:0"],
             {"MAX_EVENTS_PER_BATCH": "0"},
-            ["MAX_EVENTS_PER_BATCH", "at least 1"],
+            ["MAX_EVENTS_PER_BATCH", "from 1 to 100,000"],
         ),
         ([*SERVE, "--tcp", "127.0.0.1:0"], {"SIDELOG_STORE_LEVEL": "x"}, ["SIDELOG_STORE_LEVEL"]),
         ([*SERVE, "--bogus"], {}, ["unrecognized arguments: --bogus"]),
