@@ -77,6 +77,18 @@ def _to_flag(parser: argparse.ArgumentParser) -> None:
     _token_flag(parser)
 
 
+def _store_upkeep_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--db``, ``--to`` and ``--token`` of a command a running server does in its place."""
+    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="SQLite file (SIDELOG_DB)")
+    parser.add_argument(
+        "--to",
+        metavar="HOST:PORT",
+        help=f"the HTTP address of the sidelog using the database, asked to {what} when it runs "
+        "(SIDELOG_HTTP, default 127.0.0.1:7412; https://HOST:PORT for TLS)",
+    )
+    _token_flag(parser)
+
+
 def _token_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token",
@@ -156,26 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     prune = commands.add_parser("prune", help="apply retention and the size budget now")
-    prune.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="SQLite file (SIDELOG_DB)")
-    prune.add_argument(
-        "--to",
-        metavar="HOST:PORT",
-        help="the HTTP address of the sidelog using the database, asked to prune when it runs "
-        "(SIDELOG_HTTP, default 127.0.0.1:7412; https://HOST:PORT for TLS)",
-    )
-    _token_flag(prune)
-
+    _store_upkeep_flags(prune, "prune")
     vacuum = commands.add_parser(
         "vacuum", help="compact the database file, or have the running sidelog give free space back"
     )
-    vacuum.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="SQLite file (SIDELOG_DB)")
-    vacuum.add_argument(
-        "--to",
-        metavar="HOST:PORT",
-        help="the HTTP address of the sidelog using the database, asked to give free pages back when it "
-        "runs (SIDELOG_HTTP, default 127.0.0.1:7412; https://HOST:PORT for TLS)",
-    )
-    _token_flag(vacuum)
+    _store_upkeep_flags(vacuum, "give free pages back")
     recover = commands.add_parser(
         "recover", help="copy what can be read from a damaged database into a new one"
     )
