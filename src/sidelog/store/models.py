@@ -132,3 +132,26 @@ def event_to_row(event: Event, id_: int) -> tuple[Any, ...]:
         event.fingerprint,
         event.trace_id,
     )
+
+
+def count_into_group(groups: dict[str, list[Any]], event: Event, event_id: int | None) -> None:
+    """Add an error (stored as ``event_id``) to its group's upsert row in ``groups``, in
+    ``UPSERT_GROUP_SQL``'s column order; both stores' writers build a batch's rows so."""
+    fingerprint = event.fingerprint
+    assert fingerprint is not None
+    group = groups.get(fingerprint)
+    if group is None:
+        groups[fingerprint] = [
+            fingerprint,
+            event.category,
+            event.message,
+            1,
+            event.received_at,
+            event.received_at,
+            event_id,
+        ]
+    else:
+        group[2] = event.message
+        group[3] += 1
+        group[5] = max(group[5], event.received_at)
+        group[6] = event_id

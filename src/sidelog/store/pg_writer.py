@@ -39,6 +39,7 @@ from sidelog.events import Event, now_ms
 from sidelog.store.checks import StoreCheck
 from sidelog.store.feedback_links import link_feedback
 from sidelog.store.migrations import SCHEMA_VERSION
+from sidelog.store.models import count_into_group
 from sidelog.store.pg_live import CHANNEL, notices
 from sidelog.store.pg_partitions import Partitions, day_of
 from sidelog.store.pg_retention import PgRetentionJob
@@ -256,22 +257,6 @@ def _groups(events: list[Event]) -> list[tuple[Any, ...]]:
     """One upsert row per fingerprint among ``events``, in fingerprint order."""
     groups: dict[str, list[Any]] = {}
     for event in events:
-        if event.fingerprint is None:
-            continue
-        group = groups.get(event.fingerprint)
-        if group is None:
-            groups[event.fingerprint] = [
-                event.fingerprint,
-                event.category,
-                event.message,
-                1,
-                event.received_at,
-                event.received_at,
-                event.id,
-            ]
-        else:
-            group[2] = event.message
-            group[3] += 1
-            group[5] = max(group[5], event.received_at)
-            group[6] = event.id
+        if event.fingerprint is not None:
+            count_into_group(groups, event, event.id)
     return [tuple(groups[key]) for key in sorted(groups)]

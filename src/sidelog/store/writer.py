@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sidelog.events import Event
 from sidelog.store.checks import BackgroundCheck, StoreCheck, damaged
 from sidelog.store.feedback_links import link_feedback
-from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_to_row, group_from_row
+from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, count_into_group, event_to_row, group_from_row
 from sidelog.store.retention import PruneResult, RetentionJob
 from sidelog.store.schema import (
     INSERT_EVENTS_MULTI_SQL,
@@ -211,22 +211,7 @@ class StoreWriter:
             next_id += 1
             rows.append(event_to_row(event, next_id))
             if event.fingerprint is not None:
-                group = groups.get(event.fingerprint)
-                if group is None:
-                    groups[event.fingerprint] = [
-                        event.fingerprint,
-                        event.category,
-                        event.message,
-                        1,
-                        event.received_at,
-                        event.received_at,
-                        next_id,
-                    ]
-                else:
-                    group[2] = event.message
-                    group[3] += 1
-                    group[5] = max(group[5], event.received_at)
-                    group[6] = next_id
+                count_into_group(groups, event, next_id)
         if rows:
             await _insert(conn, rows)
         if groups:
