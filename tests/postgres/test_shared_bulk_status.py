@@ -8,7 +8,7 @@ stops a job after a given turn so the test can act between two turns determinist
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,19 +20,10 @@ from sidelog.server import start_server
 from sidelog.store import group_status
 from sidelog.store.group_status import GroupStatusJob
 from sidelog.store.retention import JobWriter
-from tests.support.both_stores import STORES, send, start_on
+from tests.support.both_stores import STORES, send
 from tests.support.wait import until
 
 MESSAGES = ("card declined", "gateway timeout", "cart lost")
-
-
-@pytest.fixture(params=STORES)
-async def store(
-    request: pytest.FixtureRequest, make_settings: Callable[..., Settings], tmp_path: Path
-) -> AsyncIterator[Engine]:
-    running = await start_on(request, make_settings, tmp_path)
-    yield running.engine
-    await running.stop()
 
 
 class _Turns:

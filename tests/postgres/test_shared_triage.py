@@ -6,14 +6,10 @@ One server per store (tests/support/both_stores.py), the same events, the same a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 
-from sidelog.config import Settings
 from sidelog.engine import Engine
 from sidelog.events import now_ms
 from sidelog.filters import EventFilter
@@ -22,19 +18,10 @@ from sidelog.store.group_marks import LookedJob, looked_at, regressed_since
 from sidelog.store.group_snooze import SnoozeJob, SnoozeSpec, parse_snooze, snoozed_count, snoozes_of
 from sidelog.store.maintenance import ClearJob
 from sidelog.store.resolution import read_resolution
-from tests.support.both_stores import STORES, send, start_on
+from tests.support.both_stores import send
 
 HOUR = 3_600_000
 MINUTE = 60_000
-
-
-@pytest.fixture(params=STORES)
-async def store(
-    request: pytest.FixtureRequest, make_settings: Callable[..., Settings], tmp_path: Path
-) -> AsyncIterator[Engine]:
-    running = await start_on(request, make_settings, tmp_path)
-    yield running.engine
-    await running.stop()
 
 
 async def errors(store: Engine, message: str, times: int, **fields: Any) -> str:
