@@ -13,10 +13,12 @@ not lost in network noise:
   (requests' own extension point; ``instrument`` wraps it like any adapter);
 - ``aiohttp``: ``session.get`` against an aiohttp server on loopback, keep-alive
   (aiohttp has no in-process transport, so this figure is the noisiest); the server
-  runs on its own event loop in another thread, so its work is not counted against
-  the client (on the client's loop it was: the same on both sides of a pair, so no
-  bias, but noise), on a session given ``instrument`` (the client middleware) and,
-  as ``trace_config_us``, one given ``trace_config``; without the socket's noise,
+  runs in a child process, as the API an app calls does, so its work is not counted
+  against the client and it never takes the client's GIL (on the client's loop it
+  was counted on both sides of a pair: no bias, but noise; on a thread of the client's
+  process its turns with the GIL landed inside the client's calls), on a session
+  given ``instrument`` (the client middleware) and, as ``trace_config_us``, one
+  given ``trace_config``; without the socket's noise,
   ``middleware_hooks_us`` is the middleware run as aiohttp runs it for one hop (the
   chain built per request, then awaited) and ``trace_config_hooks_us`` the tracing work
   aiohttp does for one request with the trace config (``Trace`` objects, the request
@@ -52,7 +54,8 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -183,28 +186,22 @@ def _requests(log: EventLogger, n: int) -> dict[str, Any]:
 
 def _aiohttp(log: EventLogger, n: int) -> dict[str, Any]:
     import aiohttp
-    from aiohttp import web
 
     from sidelog_client.integrations import aiohttp as sidelog_aiohttp
 
-    async def answer(request: web.Request) -> web.Response:
-        return web.Response(body=b"ok", headers={"x-request-id": "r-1"})
-
-    # The server runs on its own loop in its own thread: its work is not the client's,
-    # and on the calling thread it would count (in CPU time) on both sides of each pair.
-    server_loop = asyncio.new_event_loop()
-    server_thread = threading.Thread(target=server_loop.run_forever, name="bench-aiohttp-server", daemon=True)
-    server_thread.start()
-
-    async def start() -> tuple[web.AppRunner, str]:
-        app = web.Application()
-        app.router.add_get("/v1/items", answer)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        return runner, f"http://127.0.0.1:{port}/v1/items?page=2&api_key=k"
+    # The server is another process, as the API an app calls is: its work is not the
+    # client's, and it never holds the client's GIL (on a thread of this process it did).
+    server = subprocess.Popen(
+        [sys.executable, "-c", _AIOHTTP_SERVER], stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL
+    )
+    assert server.stdout is not None
+    port = int(server.stdout.readline() or 0)
+    if not port:
+        server.kill()
+        server.wait(30)
+        server.stdout.close()
+        raise RuntimeError("the aiohttp test server did not start")
+    url = f"http://127.0.0.1:{port}/v1/items?page=2&api_key=k"
 
     loop = asyncio.new_event_loop()
 
@@ -219,7 +216,6 @@ def _aiohttp(log: EventLogger, n: int) -> dict[str, Any]:
             await response.read()
 
     count = max(n // 2, 200)
-    runner, url = asyncio.run_coroutine_threadsafe(start(), server_loop).result(30)
     plain, instrumented, traced = loop.run_until_complete(sessions())
     try:
         result = compare(
@@ -242,11 +238,26 @@ def _aiohttp(log: EventLogger, n: int) -> dict[str, Any]:
         for session in (plain, instrumented, traced):
             loop.run_until_complete(session.close())
         loop.close()
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), server_loop).result(30)
-        server_loop.call_soon_threadsafe(server_loop.stop)
-        server_thread.join(5)
-        server_loop.close()
+        server.terminate()
+        server.wait(30)
+        server.stdout.close()
     return result
+
+
+_AIOHTTP_SERVER = """
+import socket
+from aiohttp import web
+
+async def answer(request):
+    return web.Response(body=b"ok", headers={"x-request-id": "r-1"})
+
+app = web.Application()
+app.router.add_get("/v1/items", answer)
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+web.run_app(app, sock=listener, access_log=None, print=None, handle_signals=True)
+"""
+"""The aiohttp figure's server: answers ``GET /v1/items`` with ``ok`` and a request id."""
 
 
 async def _aiohttp_hop(log: EventLogger) -> None:

@@ -109,7 +109,18 @@ class HttpCalls:
     request-id header is read while the response is at hand.
     """
 
-    __slots__ = ("logger", "event", "slow_ms", "slow_s", "quiet_s", "category", "level", "state", "fast")
+    __slots__ = (
+        "logger",
+        "event",
+        "slow_ms",
+        "slow_s",
+        "quiet_s",
+        "category",
+        "level",
+        "state",
+        "fast",
+        "queue_fast",
+    )
 
     def __init__(
         self,
@@ -131,6 +142,8 @@ class HttpCalls:
         self.state = state
         self.fast = fast_mode(self.logger, level)
         """What a fast, fine call becomes: ``QUIET``, ``DIRECT`` or ``VIA_EVENT``."""
+        self.queue_fast = self._fast_queue()
+        """Queue a fast, fine call as raw values (``DIRECT`` only; ``_fast_queue`` says how)."""
 
     def record(
         self,
@@ -160,37 +173,31 @@ class HttpCalls:
             return
         self._record_notable(method, host, path, query, elapsed, status, error, headers)
 
-    def queue_fast(
-        self,
-        target: Callable[[Any], tuple[str, str, str]],
-        method: Any,
-        url: Any,
-        status: int,
-        elapsed: float,
-    ) -> None:
-        """``DIRECT``: queue a fast, fine call as raw values; ``render_http`` makes the event on the sender.
+    def _fast_queue(self) -> Callable[[Callable[[Any], tuple[str, str, str]], Any, Any, int, float], None]:
+        """``queue_fast``: a closure over what it reads, so a wrapped call pays for no
+        attribute lookups on ``self`` or the logger (the hot path of every hook).
 
-        ``target(url)`` (run there too) gives host, path and query.
+        ``queue_fast(target, method, url, status, elapsed)`` queues a fast, fine call
+        (``DIRECT``) as raw values; ``render_http`` makes the event on the sender thread,
+        where ``target(url)`` gives host, path and query. The logger's queue and counter
+        are fixed once it is made (``EventLogger.__init__``); whether it is still on and
+        this instrumentation still active are read on each call.
         """
-        log = self.logger
-        if log._on and self.state.active:
-            log._append(
-                (
-                    log._next(),
-                    _wall(),
-                    render_http,
-                    self.category,
-                    self.level,
-                    target,
-                    method,
-                    url,
-                    status,
-                    elapsed,
+        log, state, category, level = self.logger, self.state, self.category, self.level
+        append, next_id, immediate, wake = log._append, log._next, log._immediate, log._wake
+
+        def queue_fast(
+            target: Callable[[Any], tuple[str, str, str]], method: Any, url: Any, status: int, elapsed: float
+        ) -> None:
+            if log._on and state.active:
+                append(
+                    (next_id(), _wall(), render_http, category, level, target, method, url, status, elapsed)
                 )
-            )
-            self.state.logged += 1
-            if log._immediate:
-                log._wake()
+                state.logged += 1
+                if immediate:
+                    wake()
+
+        return queue_fast
 
     def _record_notable(
         self,
