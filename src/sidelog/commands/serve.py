@@ -13,7 +13,7 @@ import sys
 from typing import IO
 
 from sidelog.config import Settings
-from sidelog.pipeline.memory import freeze_start_up
+from sidelog.pipeline.memory import freeze_start_up, release_heap
 from sidelog.server import StartupError, StoreError, start_server
 
 
@@ -43,6 +43,7 @@ async def serve(settings: Settings, stdin: IO[bytes] | None = None) -> int:
 
         reader = asyncio.create_task(read_stdin_into(running.endpoints, stdin), name="stdin-source")
     freeze_start_up()  # start-up objects live as long as the server: no full scans of them
+    await asyncio.to_thread(release_heap)  # what start-up freed (the first counts…) goes back to the OS
     try:
         await stop.wait()
     finally:

@@ -137,10 +137,19 @@ class StoreReader:
         """Stored events per level, category and source (each served by its index);
         with ``limit``, only the ``limit`` busiest values of each (SQLite keeps just
         those while sorting, so a million distinct names cost no memory here)."""
+        return await self.inflight.run(self._facet_counts(limit))
+
+    async def _facet_counts(self, limit: int | None) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {}
-        for name, column in FACET_COLUMNS:
-            rows = await self._all(facet_sql(column, limit))
-            facets[name] = {value: count for value, count in rows}
+        async with self._engine.connect() as conn:
+            for name, column in FACET_COLUMNS:
+                rows: list[Any] = list((await conn.exec_driver_sql(facet_sql(column, limit))).all())
+                facets[name] = {value: count for value, count in rows}
+            # The counts walked three whole indexes through this connection's page cache,
+            # leaving it full of pages no page of the stream needs: idle memory (README,
+            # "Performance"). Hand them back; the next reads fill it with what they use.
+            if conn.dialect.name == "sqlite":
+                await conn.exec_driver_sql("PRAGMA shrink_memory")
         return facets
 
     async def groups(self, *, limit: int = 200, **query: Unpack[GroupQuery]) -> list[ErrorGroup]:
