@@ -14,6 +14,7 @@ The line-source modules are imported only when stdin is not a terminal: the usua
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 
@@ -34,6 +35,7 @@ def stdin_piped(fd: int = 0) -> bool:
 def run_ui(settings: Settings) -> int:
     """``sidelog``: the UI, reading piped stdin as a source when there is one."""
     if not stdin_piped(0):
+        gc.disable()  # no full collections over the UI's imports: back on at its first frame (tui/app.py)
         from sidelog.tui.run import run_app
 
         return run_app(settings)

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from sidelog.events import now_ms
+from sidelog.store.async_core import AsyncConnection
 
 if TYPE_CHECKING:
     from sidelog.engine import Engine

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sidelog.events import Event
-from sidelog.pipeline.batcher import CommittedBatch
+
+if TYPE_CHECKING:  # ``OTHER`` reaches the UI's first frame, which loads no store module
+    from sidelog.pipeline.batcher import CommittedBatch
 
 
 class Subscription:

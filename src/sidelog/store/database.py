@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from sidelog.search import register as register_search
+from sidelog.store.async_core import AsyncEngine, create_async_engine
 from sidelog.store.checks import QUICK_CHECK_SYNC_BYTES, StoreCheck, check_database
 from sidelog.store.errors import StoreError
 from sidelog.store.files import DatabaseLock, create_private, tighten_mode

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sidelog.events import Event
+from sidelog.store.event_rows import event_from_row as event_from_row
 from sidelog.store.schema import EVENT_COLUMN_NAMES
 
 
@@ -64,50 +65,6 @@ def select_columns(conn: sqlite3.Connection, table: str = "events") -> str:
     (``sidelog export`` opens read-only): a column an older schema lacks reads as NULL."""
     present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
     return ", ".join(name if name in present else f"NULL AS {name}" for name in EVENT_COLUMN_NAMES)
-
-
-def event_from_row(row: Sequence[Any]) -> Event:
-    """Build an ``Event`` from a row selected in ``EVENT_COLUMN_NAMES`` order."""
-    (
-        id_,
-        uid,
-        category,
-        level,
-        message,
-        details,
-        user_id,
-        session_id,
-        url,
-        user_agent,
-        timestamp,
-        received_at,
-        source,
-        show_to_user,
-        user_message,
-        resolved,
-        fingerprint,
-        trace_id,
-    ) = row
-    return Event(
-        message=message,
-        category=category,
-        level=level,
-        details=details,
-        user_id=user_id,
-        session_id=session_id,
-        url=url,
-        user_agent=user_agent,
-        timestamp=timestamp,
-        received_at=received_at,
-        source=source,
-        show_to_user=None if show_to_user is None else bool(show_to_user),
-        user_message=user_message,
-        resolved=None if resolved is None else bool(resolved),
-        uid=uid,
-        fingerprint=fingerprint,
-        id=id_,
-        trace_id=trace_id,
-    )
 
 
 def event_to_row(event: Event, id_: int) -> tuple[Any, ...]:

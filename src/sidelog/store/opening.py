@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from sidelog.pipeline.batcher import CommittedBatch
+from sidelog.store.async_core import AsyncEngine, create_async_engine
 from sidelog.store.database import DatabaseLock, create_schema, keep_wal_short, make_engines, prepare_folder
 from sidelog.store.errors import StoreError
 from sidelog.store.location import StoreLocation

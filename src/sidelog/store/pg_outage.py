@@ -34,9 +34,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sidelog.events import Event
+from sidelog.store.async_core import AsyncConnection
 from sidelog.store.errors import StoreError
 from sidelog.store.models import ErrorGroup
 from sidelog.store.pg_schema import describe

@@ -28,7 +28,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sidelog.store.async_core import AsyncConnection
 
 DAY_MS = 86_400_000
 """One partition's span: a UTC day in milliseconds (``received_at``'s unit)."""

@@ -33,8 +33,8 @@ import time
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from sidelog.store.async_core import AsyncConnection
 from sidelog.store.pg_partitions import (
     DAY_MS,
     DEFAULT_PARTITION,

@@ -22,9 +22,9 @@ from sqlalchemy import BigInteger, Column, Identity, Index, Integer, MetaData, T
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from sidelog.store.async_core import AsyncConnection, AsyncEngine
 from sidelog.store.errors import StoreError
 from sidelog.store.migrations import SCHEMA_VERSION
 from sidelog.store.pg_partitions import DAY_MS, DEFAULT_PARTITION, ON_DEMAND_DAYS, create_sql, day_of

@@ -28,9 +28,9 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sidelog.search import FOLD_FUNCTION
+from sidelog.store.async_core import AsyncEngine
 
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (

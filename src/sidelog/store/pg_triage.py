@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sidelog.store.async_core import AsyncConnection
 
 GROUPS_CHANNEL = "sidelog_groups"
 """The notification channel triage changes are announced on."""

@@ -33,9 +33,8 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from sidelog.events import Event, now_ms
+from sidelog.store.async_core import AsyncConnection, AsyncEngine
 from sidelog.store.checks import StoreCheck
 from sidelog.store.feedback_links import link_feedback
 from sidelog.store.migrations import SCHEMA_VERSION

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from sidelog.events import Event
 from sidelog.filters import EventFilter
 from sidelog.search import search_sql
+from sidelog.store.async_core import AsyncEngine
 from sidelog.store.group_pages import DEFAULT_SORT, FINGERPRINTS_SQL, GroupQuery, exception_type, groups_sql
 from sidelog.store.inflight import InFlight
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_from_row, group_from_row

@@ -36,9 +36,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from sidelog.events import now_ms
+from sidelog.store.async_core import AsyncConnection
 from sidelog.store.schema import EVENT_COLUMN_NAMES
 from sidelog.store.wal import WAL_LIMIT_BYTES, CheckpointResult, WalKeeper
 

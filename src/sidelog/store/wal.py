@@ -35,8 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from sidelog.store.async_core import AsyncEngine
 from sidelog.store.inflight import InFlight
 
 MIB = 1024 * 1024

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sidelog.events import Event
+from sidelog.store.async_core import AsyncConnection, AsyncEngine
 from sidelog.store.checks import BackgroundCheck, StoreCheck, damaged
 from sidelog.store.feedback_links import link_feedback
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, count_into_group, event_to_row, group_from_row

@@ -5,7 +5,9 @@ calls when ``sidelog`` has no sub-command) runs it and prints how it ended. The 
 holds the one piece of shared state, the active ``EventFilter``; each pane owns its
 behaviour and reports facts back as messages. Live events reach the panes through
 one throttle, the ``LiveFeed`` (``sidelog.tui.live``); every timer comes from the
-``Intervals`` given to the app (``sidelog.tui.intervals``).
+``Intervals`` given to the app (``sidelog.tui.intervals``). The first frame needs no
+SQLAlchemy, engine or endpoint module: they load after it (``sidelog.tui.startup``), so
+every engine-side name here is imported where it is used.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import gc
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -27,50 +29,47 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from sidelog.config import Settings
-from sidelog.engine import Engine, StopReport, Subscription
 from sidelog.errors import StartupError
 from sidelog.events import now_ms
 from sidelog.filters import EventFilter
-from sidelog.pipeline.batcher import CommittedBatch
-from sidelog.pipeline.counters import Counters
-from sidelog.store.database import StoreError
+from sidelog.pipeline.memory import freeze_start_up, release_heap
+from sidelog.store.errors import StoreError
+from sidelog.store.first_page import read_first_page
 from sidelog.tui.commands import PaletteEntry, keyed_commands
 from sidelog.tui.filter_actions import FilterActions
 from sidelog.tui.held import HeldBatches
-from sidelog.tui.histogram_actions import HistogramActions, HistogramBar
+from sidelog.tui.histogram_actions import HistogramActions
 from sidelog.tui.intervals import Intervals
 from sidelog.tui.keys import APP_BINDINGS
-from sidelog.tui.live import LiveFeed
-from sidelog.tui.messages import EngineFailed, EngineStarted, EventsCommitted
 from sidelog.tui.palette import PaletteActions
+from sidelog.tui.pane_actions import STREAM_PLACES, PaneActions
 from sidelog.tui.screens.help import HelpScreen
 from sidelog.tui.screens.main import MainScreen
 from sidelog.tui.screens.rejected import open_rejected
-from sidelog.tui.startup import show_newest
-from sidelog.tui.store_commands import store_commands
 from sidelog.tui.styles import stylesheet_path
 from sidelog.tui.timeline_actions import TimelineActions
-from sidelog.tui.widgets.errors import ErrorsPane
+from sidelog.tui.widgets.first_page import FirstPage
 from sidelog.tui.widgets.healthbar import HealthBar
 from sidelog.tui.widgets.quiet_footer import QuietFooter
 from sidelog.tui.widgets.sidebar import FilterSidebar
-from sidelog.tui.widgets.stream import StreamView
+from sidelog.tui.widgets.standin import StandIn
+from sidelog.tui.widgets.stream_history import FIRST_PAGE
 from sidelog.tui.widgets.summary import FilterSummary
 
-WIDE_COLUMNS = 120
-"""From this width both side panes show by default (the screen has class ``-wide``)."""
-MEDIUM_COLUMNS = 100
-"""From this width the filter sidebar shows by default (``-medium``); below it (``-narrow``),
-only the stream. Which pane shows at which tier is in ``styles/app.tcss``."""
+if TYPE_CHECKING:
+    from sidelog.engine import Engine, StopReport, Subscription
+    from sidelog.pipeline.batcher import CommittedBatch
+    from sidelog.pipeline.counters import Counters
+    from sidelog.tui.messages import EngineFailed, EngineStarted, EventsCommitted
+    from sidelog.tui.widgets.errors import ErrorsPane
+    from sidelog.tui.widgets.stream import StreamView
 
 
-class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramActions):
+class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramActions, PaneActions):
     """sidelog's terminal UI over one engine it starts, feeds from, and drains on quit."""
 
     TITLE = "sidelog"
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MEDIUM_COLUMNS, "-medium"), (WIDE_COLUMNS, "-wide")]
-    """Width tiers: Textual gives the screen one of these classes as the terminal resizes."""
 
     def __init__(
         self,
@@ -110,61 +109,57 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
     # ----------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
-        """Sidebar left, stream centre, errors right, health bar and footer below."""
+        """Sidebar left, stream centre, errors right, health bar and footer below. The stream's
+        place shows the newest stored events until the engine's stream takes over, and the
+        panes whose modules need the engine are stand-ins until then (tui/startup.py)."""
+        newest = read_first_page(self.settings.store, FIRST_PAGE)
         with Horizontal(id="body"):
             yield FilterSidebar(id="sidebar")
             with Vertical(id="centre"):
                 yield FilterSummary(id="summary")
-                yield HistogramBar(clock=self._clock, refresh_every=self._intervals.counts, id="histogram")
-                yield Static("starting sidelog…", id="stream-placeholder")
-            every = self._intervals
-            yield ErrorsPane(
-                clock=self._clock, reload_every=every.errors_reload, ages_every=every.ages, id="errors"
-            )
+                yield StandIn("histogram: counting…", id="histogram", classes="-histogram")
+                if newest:
+                    yield FirstPage(newest, clock=self._clock, id="first-page")
+                else:
+                    yield Static("starting sidelog…", id="stream-placeholder")
+            yield StandIn(id="errors")
         yield HealthBar(id="health")
         yield QuietFooter()  # not rebuilt by every screen pushed over it (the palette's open)
 
     def on_mount(self) -> None:
-        """Start the engine in a worker so the first frame does not wait for it."""
+        """Give the first page the keyboard, as the stream will have it; the engine starts
+        once the first frame is on screen (``on_ready``)."""
         self.query_one("#sidebar", FilterSidebar).border_title = "Filters"
+        for page in self.query(FirstPage):
+            page.focus()
         self.watch(self.screen, "focused", self._focus_moved, init=False)
-        self._start_engine()
         if self._handle_signals:  # `kill` and `kill -INT` drain like `q` (Ctrl+C is a key in raw mode)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 asyncio.get_running_loop().add_signal_handler(signum, self.call_next, self.action_quit)
 
-    def on_resize(self) -> None:
-        """Forget ``s``/``e`` choices made in another width tier (the screen's class still names
-        the tier in use until this resize lands), so crossing tiers restores their defaults."""
-        body = self.query_one("#body")
-        tier = self._width_tier()
-        body.remove_class(*(name for name in body.classes if name.startswith("-flip-") and tier not in name))
-
-    def _width_tier(self) -> str:
-        """The main screen's ``HORIZONTAL_BREAKPOINTS`` class (Textual keeps it up to date)."""
-        screen = self.query_one("#body").screen
-        return next((name for _, name in self.HORIZONTAL_BREAKPOINTS if screen.has_class(name)), "")
-
     def _focus_moved(self, focused: Widget | None) -> None:
         # A pane hidden by a narrower terminal drops the focus; the stream takes it.
         if focused is None and not self._quitting:
-            for stream in self.query(StreamView):
+            for stream in self.query(STREAM_PLACES):
                 stream.focus()
-
-    def _focus_stream(self) -> None:
-        streams = self.query(StreamView)
-        if streams:
-            streams.first().focus()
-        else:  # still starting: nothing hidden may keep the keyboard
-            self.screen.set_focus(None)
 
     # ---------------------------------------------------------------- engine
 
+    def on_ready(self, _: events.Ready) -> None:
+        """The first frame is on screen: load the engine's side and start it."""
+        gc.enable()  # ``sidelog`` turns it off while the first frame's modules load (commands/piped.py)
+        self._start_engine()
+
     @work(name="engine-start", group="engine", exclusive=True, exit_on_error=False)
     async def _start_engine(self) -> None:
+        if self._quitting:  # `q` came before the first frame: start nothing
+            return
         # ``sidelog serve``'s composition root too; imported here so the UI loads no endpoint code first.
         from sidelog.server import start_server
+        from sidelog.tui.messages import EngineFailed, EngineStarted
+        from sidelog.tui.startup import mount_panes
 
+        await mount_panes(self, clock=self._clock, intervals=self._intervals)
         try:
             running = await start_server(self.settings, opened=self._store_opened)
         except (StartupError, StoreError, OSError) as exc:
@@ -175,6 +170,8 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
 
     async def _store_opened(self, engine: Engine) -> None:
         """The store is open, nothing bound yet: the newest events go on screen first (tui/startup.py)."""
+        from sidelog.tui.startup import show_newest
+
         if not self._quitting:
             self._subscription = engine.subscribe(maxsize=4096)
             await show_newest(self, engine, clock=self._clock, flt=self.flt)
@@ -184,13 +181,19 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
         """The endpoints are bound (the stream already shows the store): start the other panes."""
         if self._quitting:  # `q` came while starting: ``_stop_engine`` stops it, start nothing on it
             return
+        from sidelog.tui.widgets.errors import ErrorsPane
+
         engine = self.engine = message.engine
         self.query_one("#errors", ErrorsPane).attach(engine)
         self._refresh_counts()
         self.set_interval(self._intervals.counts, self._refresh_counts, name="sidebar-counts")
         self.set_interval(self._intervals.health, self._refresh_health, name="health")
         self._refresh_health()
-        gc.freeze()  # start-up objects live as long as the app: no ~100 ms full scans of them
+        # Start-up's garbage collected once (imports ran with the collector off), the rest
+        # frozen: it lives as long as the app, so no ~100 ms full scans of it; then the
+        # heap that start-up freed goes back to the OS (pipeline/memory.py).
+        freeze_start_up()
+        self.run_worker(asyncio.to_thread(release_heap), name="release-heap", exit_on_error=False)
         self.ready.set()
 
     def on_engine_failed(self, message: EngineFailed) -> None:
@@ -200,6 +203,9 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
 
     @work(name="live-events", group="live", exclusive=True, exit_on_error=False)
     async def _follow_live(self, subscription: Subscription) -> None:
+        from sidelog.tui.live import LiveFeed
+        from sidelog.tui.messages import EventsCommitted
+
         intervals = self._intervals
         async for batch in LiveFeed(subscription, frame=intervals.frame, flood_frame=intervals.flood_frame):
             self.post_message(EventsCommitted(batch))
@@ -211,7 +217,7 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
             # Batches were dropped on the way: the store has them, so reload instead of showing a gap.
             self._lagged_seen = subscription.lagged
             self._apply_filter(self.flt)
-            self.query_one("#errors", ErrorsPane).errors_arrived()
+            self._show_batches([], errors=True)
             return
         if self._covered:
             self._held.hold(message.batch)
@@ -219,6 +225,10 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
             self._show_batches([message.batch], message.batch.has_error_news)
 
     def _show_batches(self, batches: list[CommittedBatch], errors: bool) -> None:
+        from sidelog.tui.widgets.errors import ErrorsPane
+        from sidelog.tui.widgets.histogram import HistogramBar
+        from sidelog.tui.widgets.stream import StreamView
+
         with self.batch_update():
             for bar in self.query(HistogramBar):  # none while the app is closing
                 bar.add_batches(batches)
@@ -274,28 +284,30 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
 
     @work(name="stream-filter", group="filter", exclusive=True, exit_on_error=False)
     async def _apply_filter(self, flt: EventFilter) -> None:
-        for stream in self.query(StreamView):
+        from sidelog.tui.widgets.stream import StreamView
+
+        for stream in self.query("#stream").results(StreamView):
             await stream.set_filter(flt)
 
     @on(FilterSidebar.Toggled)
     def _sidebar_toggled(self, message: FilterSidebar.Toggled) -> None:
         self.toggle_filter(message.field, message.value)
 
-    @on(ErrorsPane.GroupChosen)
-    def _group_chosen(self, message: ErrorsPane.GroupChosen) -> None:
+    def on_errors_pane_group_chosen(self, message: ErrorsPane.GroupChosen) -> None:
+        """An error group was chosen: show its events."""
         # The group's events only: any other condition could hide some of them.
         self.flt = EventFilter(fingerprint=message.group.fingerprint)
         self._focus_stream()
 
-    @on(ErrorsPane.GroupTriaged)
-    def _group_triaged(self, message: ErrorsPane.GroupTriaged) -> None:
+    def on_errors_pane_group_triaged(self, message: ErrorsPane.GroupTriaged) -> None:
+        """An error group was resolved or reopened: say so."""
         verb = "Resolved" if message.group.status == "resolved" else "Reopened"
         count = message.group.count
         self.notify(f"{verb} an error group of {count} event{'' if count == 1 else 's'}.", markup=False)
         self._refresh_health()
 
-    @on(StreamView.EventSelected)
-    def _event_selected(self, message: StreamView.EventSelected) -> None:
+    def on_stream_view_event_selected(self, message: StreamView.EventSelected) -> None:
+        """Enter on an event: its detail view."""
         from sidelog.tui.screens.detail import EventDetailScreen
 
         self.push_screen(EventDetailScreen(message.event), self._detail_closed)
@@ -308,33 +320,13 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
             if changes:
                 self.flt = replace(self.flt, **changes)
 
-    @on(StreamView.FollowChanged)
-    def _follow_changed(self, message: StreamView.FollowChanged) -> None:
+    def on_stream_view_follow_changed(self, message: StreamView.FollowChanged) -> None:
+        """Follow mode changed: the summary line says so."""
         summary = self.query_one("#summary", FilterSummary)
         summary.following = message.following
         summary.new_since_pause = message.new_since_pause
 
     # ---------------------------------------------------------- panes, help
-
-    def action_toggle_sidebar(self) -> None:
-        """Go to the filter sidebar; hide it if already there."""
-        self._visit(self.query_one("#sidebar"))
-
-    def action_toggle_errors(self) -> None:
-        """Go to the error groups pane; hide it if already there."""
-        self._visit(self.query_one("#errors"))
-
-    def _visit(self, pane: Widget) -> None:
-        """Focus a side pane, showing it if hidden; hide it if it had focus. Showing or hiding
-        flips its default for this width tier (``-flip-<pane><tier>`` on ``#body``: app.tcss)."""
-        if pane.display and not pane.has_focus:
-            self.call_after_refresh(pane.focus)
-            return
-        self.query_one("#body").toggle_class(f"-flip-{pane.id}{self._width_tier()}")
-        if pane.has_focus:
-            self._focus_stream()
-        else:
-            pane.focus()  # in the frame that shows it: a frame later re-renders the screen twice
 
     def action_help(self) -> None:
         """Every key, by where it works."""
@@ -347,6 +339,8 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
     def help_sections(self) -> list[tuple[str, list[type[Any]]]]:
         """The classes whose keys the help screen lists, with headings."""
         from sidelog.tui.screens.detail import EventDetailScreen
+        from sidelog.tui.widgets.errors import ErrorsPane
+        from sidelog.tui.widgets.stream import StreamView
 
         return [
             ("Everywhere", [SidelogApp, Screen]),
@@ -358,10 +352,15 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
 
     def palette_commands(self) -> Iterator[PaletteEntry]:
         """What Ctrl+P offers: the keyed actions, the panes' own, store upkeep, filter values."""
+        from sidelog.tui.store_commands import store_commands
+        from sidelog.tui.widgets.errors import ErrorsPane
+        from sidelog.tui.widgets.stream import StreamView
+
         yield from keyed_commands(self, [type(self)])
-        for stream in self.query(StreamView):
+        for stream in self.query("#stream").results(StreamView):
             yield from stream.palette_commands()
-        yield from self.query_one(ErrorsPane).palette_commands()
+        for pane in self.query("#errors").results(ErrorsPane):  # a stand-in until the engine starts
+            yield from pane.palette_commands()
         yield from store_commands(self, self.engine)
         counts = self.engine.facet_counts() if self.engine is not None else None
         yield from self.query_one(FilterSidebar).palette_commands(counts)  # capped, plus any typed name

@@ -8,8 +8,10 @@ the palette costs no memory beyond that bound.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sidelog.pipeline.batcher import CommittedBatch
+if TYPE_CHECKING:  # the UI's first frame loads no store module (tui/startup.py)
+    from sidelog.pipeline.batcher import CommittedBatch
 
 HOLD_EVENTS = 20_000
 """More than a screenful many times over; beyond it a reload is cheaper than replaying."""

@@ -9,16 +9,20 @@ stream shows exactly those events and ``c`` (or another jump) leaves them.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sidelog.tui.filter_actions import FilterActions
-from sidelog.tui.widgets.histogram import HistogramBar
+
+if TYPE_CHECKING:  # loaded after the UI's first frame (tui/startup.py)
+    from sidelog.tui.widgets.histogram import HistogramBar
 
 
 class HistogramActions:
     """Adds the histogram actions to ``SidelogApp`` (a ``FilterActions``)."""
 
     def _histogram(self) -> HistogramBar | None:
+        from sidelog.tui.widgets.histogram import HistogramBar
+
         app = cast(FilterActions, self)
         bars = app.query(HistogramBar)
         if not bars or app.screen is not bars.first().screen:
@@ -54,4 +58,4 @@ class HistogramActions:
             bar.toggle()
 
 
-__all__ = ["HistogramActions", "HistogramBar"]
+__all__ = ["HistogramActions"]

@@ -11,13 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, cast
 
-from sidelog.store.timeline import read_group_event
 from sidelog.tui.filter_actions import FilterActions
-from sidelog.tui.repro import app_engine
-from sidelog.tui.screens.detail import EventDetailScreen
-from sidelog.tui.screens.timeline import open_timeline
-from sidelog.tui.widgets.errors import ErrorsPane
-from sidelog.tui.widgets.stream import StreamView
 
 FILTER_FIELDS = ("user", "session", "fingerprint", "trace")
 """What an event detail opened inside a timeline may ask the stream to filter by."""
@@ -28,6 +22,12 @@ class TimelineActions:
 
     def action_timeline(self) -> None:
         """The highlighted event's session (else user, else trace) as one timeline."""
+        # Imported here: they load the store, which the UI's first frame must not (tui/startup.py).
+        from sidelog.tui.screens.detail import EventDetailScreen
+        from sidelog.tui.screens.timeline import open_timeline
+        from sidelog.tui.widgets.errors import ErrorsPane
+        from sidelog.tui.widgets.stream import StreamView
+
         app = cast(FilterActions, self)
         focused = app.focused
         if isinstance(focused, ErrorsPane) and focused.highlighted_group is not None:
@@ -40,6 +40,11 @@ class TimelineActions:
         )
 
     async def _group_timeline(self, fingerprint: str) -> None:
+        from sidelog.store.timeline import read_group_event
+        from sidelog.tui.repro import app_engine
+        from sidelog.tui.screens.detail import EventDetailScreen
+        from sidelog.tui.screens.timeline import open_timeline
+
         app = cast(FilterActions, self)
         engine = app_engine(app)
         event = None

@@ -14,16 +14,19 @@ resolved and the median time from first seen to resolved (``store/resolution.py`
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from sidelog.health import Health
-from sidelog.store.resolution import Resolution
 from sidelog.textsafe import safe_text
 from sidelog.tui import humanize
+
+if TYPE_CHECKING:  # the UI's first frame loads no store module (tui/startup.py)
+    from sidelog.health import Health
+    from sidelog.store.resolution import Resolution
 
 SPARK_WIDTH = 20
 """Seconds of ingest history drawn in the sparkline."""
