@@ -169,10 +169,11 @@ class Settings(BaseSettings):
     """Flush a batch once it holds this many events."""
     batch_interval_ms: int = _choices(50, "SIDELOG_BATCH_INTERVAL_MS", "BATCH_INTERVAL_MS")
     """Flush a batch once its oldest event has waited this long."""
-    queue_size: int = 20_000
-    """Events held in memory awaiting the writer; past it, sockets stop being read. Two of
-    the writer's largest transactions: a larger queue only raised a flood's peak RSS (by
-    ~25 MB at 50,000), not the ingest rate (``python -m sidelog.bench.gc_ingest``)."""
+    queue_size: int = 10_000
+    """Events held in memory awaiting the writer; past it, sockets stop being read. One of
+    the writer's largest transactions, refilled while the writer stores the last: 20,000
+    only raised a 100k flood's peak RSS (by ~6 MB over a 1M store), not the ingest rate
+    (``python -m sidelog.bench.gc_ingest``)."""
     rate_limit_burst: int = 10_000
     """Events per (source, category) per interval; ``0`` turns rate limits off."""
     rate_limit_interval_s: float = 30.0

@@ -231,6 +231,8 @@ class Batcher:
         """
         if self._peak >= FLOOD_EVENTS and (self._release is None or self._release.done()):
             self._peak = 0
+            with contextlib.suppress(Exception):  # only memory is at stake: never fail the writer for it
+                await self._writer.release_cache()
             self._release = asyncio.create_task(asyncio.to_thread(release_heap), name="sidelog-release-heap")
         wal = self._writer.wal
         timeout = wal.idle_timeout()

@@ -126,6 +126,9 @@ class PgStoreWriter(StoreWriter):
         self.instance = secrets.token_hex(6)
         """This writer's name in its batch notices (store/pg_live.py skips its own)."""
 
+    async def release_cache(self) -> None:
+        """Nothing to hand back: PostgreSQL's cache is the server's, not this process's."""
+
     async def open(self, check: StoreCheck | None = None) -> None:
         """Open the write connection and read the highest id stored so far."""
         self._conn = await self._engine.connect()

@@ -135,6 +135,15 @@ class StoreWriter:
                 await self._conn.close()
                 self._conn = None
 
+    async def release_cache(self) -> None:
+        """Hand the page cache back (``PRAGMA shrink_memory``), between transactions only.
+
+        A flood fills it to ``WRITER_CACHE_KIB`` (store/database.py); once the flood has
+        drained, that is resident memory the next small batch does not need."""
+        if self._conn is not None and not self._conn.in_transaction():
+            driver = await self.driver()
+            await driver.execute("PRAGMA shrink_memory")
+
     async def reset(self) -> None:
         """Recover after a failed write: roll back, or reopen a broken connection."""
         conn = self._conn
