@@ -30,9 +30,14 @@ _MEMO_SIZE = 1024
 _MEMO_CHARS = 4096
 """Longest stack remembered: so the memo holds at most 4 MiB of stack text."""
 _MEMO_MESSAGE_CHARS = 256
-"""Longest message whose shape is remembered (many error messages repeat word for word)."""
+"""Longest message whose shape is remembered (``fingerprint_of``)."""
 _frames: dict[str, str] = {}
-_shapes: dict[str, str] = {}
+_shapes: dict[bytes, str] = {}
+_fingerprints: dict[str, str] = {}
+"""Fingerprint per hashed key (category, shape, signature): a group's errors repeat it."""
+_DIGITS_AS_ONE = bytes.maketrans(b"23456789", b"11111111")
+_VARYING_TEXT = re.compile(r"<(?:uuid|str|id|hex)>")
+"""The placeholders that stand for text whose letters vary, not just its digits."""
 
 # Frame lines: Python tracebacks (innermost frame is the last) and V8/JS stacks
 # (innermost frame is the first).
@@ -176,12 +181,31 @@ def _js_frame(rest: str) -> str:
 
 def fingerprint_of(category: str, message: str, details: object) -> str:
     """The error-group key: a short stable hash of category, message shape and stack."""
-    shape = _shapes.get(message)
-    if shape is None:
+    if len(message) <= _MEMO_MESSAGE_CHARS:
+        # Remembered by the message with its digits 1-9 as 1 (as UTF-8: bytes.translate is
+        # ten times faster than str.translate): the shape cannot tell them apart, since
+        # ``message_shape`` replaces every digit run and reads only the ``0`` of ``0x`` as
+        # itself. So ``status 404`` and ``status 503`` are one entry: an app's errors repeat
+        # with other numbers far more often than word for word.
+        skeleton = message.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ONE)
+        shape = _shapes.get(skeleton)
+        if shape is None:
+            shape = message_shape(message)
+            # A shape with a replaced id, hex or quoted value came from a message whose
+            # letters vary too: its skeleton will not come again, so it is not kept (it
+            # would only push out the ones that do).
+            if "<" not in shape or not _VARYING_TEXT.search(shape):
+                if len(_shapes) >= _MEMO_SIZE:
+                    _shapes.clear()
+                _shapes[skeleton] = shape
+    else:
         shape = message_shape(message)
-        if len(message) <= _MEMO_MESSAGE_CHARS:
-            if len(_shapes) >= _MEMO_SIZE:
-                _shapes.clear()
-            _shapes[message] = shape
     key = "\x1f".join((category, shape, exception_signature(details)))
-    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    fingerprint = _fingerprints.get(key)
+    if fingerprint is None:
+        fingerprint = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+        if len(key) <= _MEMO_CHARS:
+            if len(_fingerprints) >= _MEMO_SIZE:
+                _fingerprints.clear()
+            _fingerprints[key] = fingerprint
+    return fingerprint
