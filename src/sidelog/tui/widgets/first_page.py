@@ -18,7 +18,7 @@ from functools import partial
 from textual.strip import Strip
 
 from sidelog.events import Event, now_ms
-from sidelog.tui.widgets.stream_rows import COMPONENTS, RowPainter, slim
+from sidelog.tui.widgets.stream_rows import COMPONENTS, ROW_CSS, RowPainter, slim
 from sidelog.tui.widgets.stream_window import Row
 from sidelog.tui.widgets.tail_scroll import TailScrollView
 
@@ -28,25 +28,12 @@ class FirstPage(TailScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {f"stream--{name}" for name in COMPONENTS}
 
-    # The stream's looks (tui/widgets/stream.py), which tests/tui/test_cold_start.py checks
+    # The stream's looks (``ROW_CSS``), which tests/tui/test_cold_start.py checks
     # row by row against the stream that replaces this page.
-    DEFAULT_CSS = """
-    FirstPage {
+    DEFAULT_CSS = f"""
+    FirstPage {{
         height: 1fr;
-        overflow-x: hidden;
-        overflow-y: scroll;
-        & > .stream--cursor { background: $block-cursor-blurred-background; text-style: bold; }
-        &:focus > .stream--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
-        & > .stream--time { color: $text-muted; }
-        & > .stream--debug { color: $text-muted; }
-        & > .stream--info { color: $text-success; }
-        & > .stream--warn { color: $text-warning; text-style: bold; }
-        & > .stream--error { color: $text-error; text-style: bold; }
-        & > .stream--category { color: $text-primary; }
-        & > .stream--source { color: $text-secondary; }
-        & > .stream--user { color: $text-accent; }
-        & > .stream--none { color: $text-muted; }
-    }
+{ROW_CSS}    }}
     """
 
     def __init__(

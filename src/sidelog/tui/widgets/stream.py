@@ -29,7 +29,7 @@ from sidelog.filters import EventFilter
 from sidelog.pipeline.batcher import CommittedBatch
 from sidelog.tui.commands import PaletteCommand
 from sidelog.tui.widgets.stream_history import HistoryPager, PageSizes
-from sidelog.tui.widgets.stream_rows import COMPONENTS, RowPainter
+from sidelog.tui.widgets.stream_rows import COMPONENTS, ROW_CSS, RowPainter
 from sidelog.tui.widgets.tail_scroll import TailScrollView
 
 
@@ -38,22 +38,9 @@ class StreamView(TailScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {f"stream--{name}" for name in COMPONENTS}
 
-    DEFAULT_CSS = """
-    StreamView {
-        overflow-x: hidden;
-        overflow-y: scroll;
-        & > .stream--cursor { background: $block-cursor-blurred-background; text-style: bold; }
-        &:focus > .stream--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
-        & > .stream--time { color: $text-muted; }
-        & > .stream--debug { color: $text-muted; }
-        & > .stream--info { color: $text-success; }
-        & > .stream--warn { color: $text-warning; text-style: bold; }
-        & > .stream--error { color: $text-error; text-style: bold; }
-        & > .stream--category { color: $text-primary; }
-        & > .stream--source { color: $text-secondary; }
-        & > .stream--user { color: $text-accent; }
-        & > .stream--none { color: $text-muted; }
-    }
+    DEFAULT_CSS = f"""
+    StreamView {{
+{ROW_CSS}    }}
     """
 
     BINDINGS = [

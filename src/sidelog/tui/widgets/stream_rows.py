@@ -46,6 +46,23 @@ COMPONENTS = (
     "none",
 )
 """Style names a row uses; the widget maps each to its ``stream--<name>`` component class."""
+ROW_CSS = """
+        overflow-x: hidden;
+        overflow-y: scroll;
+        & > .stream--cursor { background: $block-cursor-blurred-background; text-style: bold; }
+        &:focus > .stream--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+        & > .stream--time { color: $text-muted; }
+        & > .stream--debug { color: $text-muted; }
+        & > .stream--info { color: $text-success; }
+        & > .stream--warn { color: $text-warning; text-style: bold; }
+        & > .stream--error { color: $text-error; text-style: bold; }
+        & > .stream--category { color: $text-primary; }
+        & > .stream--source { color: $text-secondary; }
+        & > .stream--user { color: $text-accent; }
+        & > .stream--none { color: $text-muted; }
+"""
+"""The rules of a widget that draws rows (``StreamView``, and ``FirstPage`` before it), in
+its ``DEFAULT_CSS``: one place, so the stream takes over the first page with no change."""
 
 _LEVEL_LABELS = {"debug": "DEBUG", "info": "INFO ", "warn": "WARN ", "error": "ERROR"}
 
