@@ -34,6 +34,7 @@ from sidelog.events import Event
 from sidelog.filters import EMPTY_FILTER, EventFilter
 from sidelog.tui.intervals import Intervals
 from sidelog.tui.live import LiveFeed
+from sidelog.tui.widgets.first_page import FirstPage
 from sidelog.tui.widgets.stream import StreamView
 
 if TYPE_CHECKING:
@@ -88,7 +89,9 @@ class Shown:
 
 
 class StreamProbe:
-    """Reads the app's stream, once it is mounted, for ``FrameClock``."""
+    """Reads the app's stream, once it is mounted, for ``FrameClock``; before that, the
+    first page the app draws in its place (the newest stored events, tui/startup.py), so
+    the first paint is when rows are on screen, whichever widget drew them."""
 
     def __init__(self, app: App[Any]) -> None:
         self._app = app
@@ -100,7 +103,9 @@ class StreamProbe:
         if stream is None:
             found = self._app.query(StreamView)
             if not found:
-                return Shown()
+                pages = self._app.query(FirstPage)
+                rows = pages.first().rows if pages else []
+                return Shown(rows[-1].event, EMPTY_FILTER, holding=False) if rows else Shown()
             stream = self._stream = found.first()
         return Shown(stream.cursor_event, stream.filter, stream.pager.holding)
 
