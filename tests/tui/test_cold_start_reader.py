@@ -96,6 +96,20 @@ def test_a_sqlite_file_without_sidelog_tables_gives_nothing(tmp_path: Path) -> N
     assert read_first_page(StoreLocation(other), 10) == []
 
 
+def test_a_file_whose_newest_page_never_ends_gives_nothing(tmp_path: Path) -> None:
+    """A crafted file: ``events`` is a view over an endless recursive query. The read is
+    interrupted at its deadline instead of holding the UI's first frame back for ever."""
+    crafted = tmp_path / "crafted.db"
+    columns = ", ".join(f"n AS {name}" for name in EVENT_COLUMNS)
+    with sqlite3.connect(crafted) as db:
+        db.execute(
+            "CREATE VIEW events AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+            f"SELECT {columns} FROM r"
+        )
+        db.execute(f"PRAGMA user_version = {first_page.SCHEMA_VERSION}")
+    assert read_first_page(StoreLocation(crafted), 10) == []
+
+
 def test_a_postgresql_store_gives_nothing() -> None:
     location = parse_location("postgresql://sidelog:secret@127.0.0.1:1/sidelog")
     assert location.is_postgres

@@ -13,6 +13,7 @@ and reports any problem exactly as before.
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import closing
 
 from sidelog.events import Event
@@ -24,6 +25,10 @@ SCHEMA_VERSION = 10
 store/migrations.py writes (tests/tui/test_cold_start_reader.py checks they agree)."""
 BUSY_TIMEOUT_S = 0.1
 """How long to wait for a lock before giving up on the early page (the engine will read)."""
+DEADLINE_S = 0.25
+"""The longest the read may take (a reading of the newest page takes milliseconds): past it
+SQLite is interrupted, so a file crafted to make the query endless (``events`` a view over
+a recursive query) cannot hold the first frame back; the engine's checks then judge it."""
 
 _NEWEST_SQL = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id DESC LIMIT ?"
 
@@ -37,6 +42,8 @@ def read_first_page(location: StoreLocation, limit: int) -> list[Event]:
     try:
         uri = f"{path.resolve().as_uri()}?mode=ro"  # read-only: never creates, never upgrades
         with closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)) as conn:
+            deadline = time.monotonic() + DEADLINE_S
+            conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version != SCHEMA_VERSION:
                 return []
