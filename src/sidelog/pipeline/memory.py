@@ -47,14 +47,15 @@ def tune_collector() -> None:
     gc.set_threshold(GEN0_THRESHOLD, gen1, gen2)
 
 
-def freeze_start_up() -> None:
+def freeze_start_up(generation: int = 2) -> None:
     """Collect once, then move every surviving object to the permanent generation.
 
     Called when start-up is over (endpoints bound): what exists then — modules, classes,
     settings, the engine — lives as long as the process, so full collections need not
-    walk it again.
+    walk it again. ``generation=1`` collects only the young generations: start-up's own
+    garbage, without a full scan (the UI's choice, as the full scan is a pause on screen).
     """
-    gc.collect()
+    gc.collect(generation)
     gc.freeze()
 
 

@@ -189,10 +189,10 @@ class SidelogApp(PaletteActions, FilterActions, TimelineActions, HistogramAction
         self.set_interval(self._intervals.counts, self._refresh_counts, name="sidebar-counts")
         self.set_interval(self._intervals.health, self._refresh_health, name="health")
         self._refresh_health()
-        # Start-up's garbage collected once (imports ran with the collector off), the rest
-        # frozen: it lives as long as the app, so no ~100 ms full scans of it; then the
-        # heap that start-up freed goes back to the OS (pipeline/memory.py).
-        freeze_start_up()
+        # Start-up's garbage collected once (imports ran with the collector off; the young
+        # generations hold it), the rest frozen: it lives as long as the app, so no ~100 ms
+        # full scans of it; then the heap start-up freed goes back to the OS (pipeline/memory.py).
+        freeze_start_up(generation=1)
         self.run_worker(asyncio.to_thread(release_heap), name="release-heap", exit_on_error=False)
         self.ready.set()
 
