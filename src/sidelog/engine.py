@@ -173,7 +173,7 @@ class Engine:
             with contextlib.suppress(Exception):
                 await self._writer.close()
         if self._reader is not None:
-            await self._reader.inflight.drain()
+            await self._reader.inflight.close()
         if self._engines is not None:
             for engine in self._engines:
                 await engine.dispose()

@@ -93,6 +93,24 @@ async def new_store(db: Path) -> None:
 
 
 @contextlib.asynccontextmanager
+async def open_writer(db: Path) -> AsyncIterator[StoreWriter]:
+    """A real writer on a real file, as the engine opens it (no batcher: calls are serial here)."""
+    prepare_folder(db)
+    lock = DatabaseLock.for_database(db)
+    lock.acquire()
+    writer_engine, reader_engine = make_engines(db)
+    writer = StoreWriter(writer_engine)
+    try:
+        await writer.open(await create_schema(writer_engine))
+        yield writer
+    finally:
+        await writer.close()
+        await writer_engine.dispose()
+        await reader_engine.dispose()
+        lock.release()
+
+
+@contextlib.asynccontextmanager
 async def open_stack(db: Path, *, interval_s: float = 0.005, batch_size: int = 500) -> AsyncIterator[Stack]:
     """Open the store the way the engine does and run its batcher; stop and close after."""
     import asyncio

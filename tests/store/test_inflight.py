@@ -64,3 +64,24 @@ async def test_a_failed_orphan_read_is_not_reported_as_never_retrieved(tmp_path:
     assert reader.inflight.pending == 0
     await engine.dispose()
     await writer.dispose()
+
+
+async def test_a_read_asked_for_once_the_reads_are_closed_is_refused_and_opens_no_connection(
+    tmp_path: Path,
+) -> None:
+    """A pane reloading while the engine stops must not open a pool connection after the
+    pools were disposed of: nobody would close it (a ResourceWarning at collection)."""
+    db = tmp_path / "events.db"
+    prepare_folder(db)
+    open_schema(db)
+    writer, engine = make_engines(db)
+    reader = StoreReader(engine)
+    assert await reader.count() == 0
+    await reader.inflight.close()
+    await engine.dispose()
+    opened_before = engine.pool.checkedin() + engine.pool.checkedout()
+    with pytest.raises(asyncio.CancelledError):
+        await reader.count()
+    assert engine.pool.checkedin() + engine.pool.checkedout() == opened_before == 0
+    assert reader.inflight.pending == 0
+    await writer.dispose()

@@ -8,34 +8,12 @@ stored events only, and feedback links made once.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
 
 from sidelog.events import Event, now_ms
-from sidelog.store.database import DatabaseLock, create_schema, make_engines, prepare_folder
-from sidelog.store.writer import StoreWriter
-from tests.store.support import rows
-
-
-@contextlib.asynccontextmanager
-async def open_writer(db: Path) -> AsyncIterator[StoreWriter]:
-    """A real writer on a real file, as the engine opens it (no batcher: calls are serial here)."""
-    prepare_folder(db)
-    lock = DatabaseLock.for_database(db)
-    lock.acquire()
-    writer_engine, reader_engine = make_engines(db)
-    writer = StoreWriter(writer_engine)
-    try:
-        await writer.open(await create_schema(writer_engine))
-        yield writer
-    finally:
-        await writer.close()
-        await writer_engine.dispose()
-        await reader_engine.dispose()
-        lock.release()
+from tests.store.support import open_writer, rows
 
 
 def keyed(message: str, uid: str | None, *, error: bool = False, session: str | None = None) -> Event:

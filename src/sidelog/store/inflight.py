@@ -28,9 +28,17 @@ class InFlight:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
 
     async def run(self, work: Coroutine[Any, Any, T]) -> T:
-        """Await ``work`` in its own task; cancelling the caller leaves that task running."""
+        """Await ``work`` in its own task; cancelling the caller leaves that task running.
+
+        Once ``close`` has begun, a read is refused as cancelled: the engine is stopping,
+        and a read started now (a pane reloading after the last batch) would open a
+        pool connection after the pools were disposed, one nobody would close."""
+        if self._closed:  # the pools are being disposed: a new read would open a connection nobody closes
+            work.close()
+            raise asyncio.CancelledError("the store is closed")
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._forget)
@@ -51,3 +59,8 @@ class InFlight:
         """Wait until every read started so far has finished (at most ``timeout`` seconds)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def close(self, timeout: float = DRAIN_TIMEOUT_S) -> None:
+        """Refuse new reads, then ``drain``: the pools can be disposed of after this."""
+        self._closed = True
+        await self.drain(timeout)

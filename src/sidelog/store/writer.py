@@ -25,14 +25,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sidelog.events import Event
 from sidelog.store.async_core import AsyncConnection, AsyncEngine
+from sidelog.store.batch_turn import chunked, rows_and_groups, write_in_one_turn
 from sidelog.store.checks import BackgroundCheck, StoreCheck, damaged
+from sidelog.store.feedback_links import CATEGORY as FEEDBACK
 from sidelog.store.feedback_links import link_feedback
-from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, count_into_group, event_to_row, group_from_row
+from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, group_from_row
 from sidelog.store.retention import PruneResult, RetentionJob
 from sidelog.store.schema import (
     INSERT_EVENTS_MULTI_SQL,
     INSERT_EVENTS_SQL,
-    MULTI_ROW_INSERT,
     UPSERT_GROUP_SQL,
 )
 from sidelog.store.wal import CHECKPOINT_WAIT_MS, CheckpointResult, WalKeeper, room_for_checkpoint
@@ -60,15 +61,11 @@ async def _insert(conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
 
     Each call is one trip to the driver's thread, so two trips at most per batch.
     """
-    full = len(rows) - len(rows) % MULTI_ROW_INSERT
-    if full:
-        chunks = [
-            tuple([value for row in rows[start : start + MULTI_ROW_INSERT] for value in row])
-            for start in range(0, full, MULTI_ROW_INSERT)
-        ]
+    chunks, rest = chunked(rows)
+    if chunks:
         await conn.exec_driver_sql(INSERT_EVENTS_MULTI_SQL, chunks)
-    if full < len(rows):
-        await conn.exec_driver_sql(INSERT_EVENTS_SQL, rows[full:])
+    if rest:
+        await conn.exec_driver_sql(INSERT_EVENTS_SQL, rest)
 
 
 class StoreWriter:
@@ -182,6 +179,18 @@ class StoreWriter:
         """
         await self.writable()
         conn = self.conn
+        if not conn.in_transaction() and not any(event.category == FEEDBACK for event in events):
+            # The common batch in one trip (store/batch_turn.py). Through aiosqlite's
+            # ``_execute``, which runs a function on the connection's thread as each of
+            # its own methods does: the one way to hand it several statements at once.
+            driver = await self.driver()
+            written = await driver._execute(write_in_one_turn, driver._conn, events, self.last_id)
+            if written is not None:
+                first_id, next_id = written
+                for offset, event in enumerate(events):
+                    event.id = first_id + offset
+                self.last_id = max(self.last_id, next_id)
+                return BatchResult(events, [])
         duplicates: list[Event] = []
         async with conn.begin():
             # Under the write lock: whatever another process inserted is counted.
@@ -212,15 +221,8 @@ class StoreWriter:
         groups (after the insert: a failed insert leaves the groups untouched); the
         last id used."""
         conn = self.conn
-        next_id = first_id - 1
-        await link_feedback(conn, events, next_id)  # reports name their session's errors
-        rows = []
-        groups: dict[str, list[Any]] = {}
-        for event in events:
-            next_id += 1
-            rows.append(event_to_row(event, next_id))
-            if event.fingerprint is not None:
-                count_into_group(groups, event, next_id)
+        await link_feedback(conn, events, first_id - 1)  # reports name their session's errors
+        rows, groups, next_id = rows_and_groups(events, first_id)
         if rows:
             await _insert(conn, rows)
         if groups:
