@@ -54,7 +54,7 @@ async def test_counts_follow_the_filter_and_live_events_arrive_without_a_recount
         first = histogram.window.bucket_of(T0 + 50 * MIN)
         assert first is not None
         assert histogram.counts["error"][first : first + 2] == [1, 1]
-        assert "1m/col" in lines(bar)[-1]
+        await until(pilot, lambda: "1m/col" in lines(bar)[-1])  # drawn on the next refresh
 
         done = bar.counts_done
         await pilot.press("4")  # errors only: counted afresh under the new filter
@@ -135,7 +135,7 @@ async def test_an_empty_store_is_one_line_saying_so(settings: Settings) -> None:
     async with running_app(settings, clock=lambda: NOW) as (app, pilot):
         bar = bar_of(app)
         await until(pilot, lambda: bar.histogram is not None and bar.size.height == 1)
-        assert lines(bar)[0].startswith("histogram: no events stored yet")
+        await until(pilot, lambda: lines(bar)[0].startswith("histogram: no events stored yet"))
         await pilot.press("n")
         await until(pilot, lambda: any("No later error spike" in n.message for n in app._notifications))
         assert app.flt.since is None
@@ -150,7 +150,7 @@ async def test_an_empty_range_says_which_filter_hid_everything(settings: Setting
         await until(
             pilot, lambda: bar.histogram is not None and bar.histogram.total == 0 and bar.size.height == 1
         )
-        assert "no events match the filter" in lines(bar)[0]
+        await until(pilot, lambda: "no events match the filter" in lines(bar)[0])
         assert "c clears filters" in lines(bar)[0]
 
 
