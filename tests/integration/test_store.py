@@ -78,7 +78,7 @@ ACCESS_PATHS = [
     ("by user", EventFilter(user="u1"), "ix_events_user"),
     ("by category", EventFilter(categories=frozenset({"auth"})), "ix_events_category"),
     ("by level", EventFilter(levels=frozenset({"error"})), "ix_events_level"),
-    ("by timestamp", EventFilter(since=1, until=2), "ix_events_timestamp"),
+    ("by timestamp", EventFilter(since=1, until=2), "ix_events_level_time"),
     ("by source", EventFilter(sources=frozenset({"client"})), "ix_events_source"),
     ("by trace", EventFilter(trace="4bf92f3577b34da6a3ce929d0e0e4736"), "ix_events_trace"),
 ]

@@ -264,7 +264,7 @@ def _no_range(flt: EventFilter) -> dict[str, Any]:
 
 def test_sqlite_index_hints_never_reach_postgres() -> None:
     sql, _ = histogram_sql(EventFilter(q="x"), Window(T0, MIN, 10), by_time=True, later=True)
-    assert "INDEXED BY ix_events_timestamp" in sql
+    assert "INDEXED BY ix_events_level_time" in sql
     rewritten = to_postgres(sql)
     assert "INDEXED" not in rewritten
     assert " FROM events WHERE " in rewritten

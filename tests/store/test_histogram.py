@@ -220,7 +220,7 @@ def test_the_window_reads_the_timestamp_range(
     conn: sqlite3.Connection, flt: EventFilter, later: bool
 ) -> None:
     steps = plan(conn, histogram_sql(flt, WINDOW, by_time=True, later=later))
-    assert "SEARCH events USING INDEX ix_events_timestamp (timestamp>?" in steps, steps
+    assert "INDEX ix_events_level_time (level=? AND timestamp>?" in steps, steps
     assert "SCAN events" not in steps, steps
 
 

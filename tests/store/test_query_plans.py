@@ -17,9 +17,14 @@ from typing import Any
 import pytest
 
 from sidelog.filters import EventFilter
-from sidelog.store import feedback_links, retention
+from sidelog.store import feedback_links, group_status, retention, timeline
+from sidelog.store.feedback_views import group_feedback_sql
+from sidelog.store.group_activity import spark_sql
+from sidelog.store.group_pages import groups_sql
+from sidelog.store.histogram import SPAN_SQL, Window, histogram_sql
+from sidelog.store.histogram_levels import level_counts_sql
 from sidelog.store.migrations import initialise
-from sidelog.store.reader import FACET_COLUMNS, events_sql, facet_sql, filter_sql, groups_sql
+from sidelog.store.reader import FACET_COLUMNS, events_sql, facet_sql, filter_sql
 from sidelog.store.schema import EVENT_COLUMN_NAMES
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -86,11 +91,42 @@ def test_several_values_of_one_facet_read_its_index(conn: sqlite3.Connection) ->
     assert "USING INDEX ix_events_level (level=?)" in steps, steps
 
 
-def test_a_time_window_reads_the_timestamp_index(conn: sqlite3.Connection) -> None:
-    # Both bounds: the window is read from ix_events_timestamp and its matches sorted by
-    # id (a narrow window of old events costs its own size, not the rows since).
-    steps = plan(conn, *page(EventFilter(since=1, until=2)))
-    assert "USING INDEX ix_events_timestamp (timestamp>? AND timestamp<?)" in steps, steps
+def test_a_time_window_reads_the_level_time_index(conn: sqlite3.Connection) -> None:
+    # Both bounds and no other indexed condition: one range of ix_events_level_time per
+    # stored level (found by seeks into ix_events_level, never a scan), its matches sorted
+    # by id (a narrow window of old events costs its own size, not the rows since).
+    for flt in (EventFilter(since=1, until=2), EventFilter(since=1, until=2, q="timeout")):
+        steps = plan(conn, *page(flt))
+        assert "USING INDEX ix_events_level_time (level=? AND timestamp>? AND timestamp<?)" in steps, steps
+        assert "SCAN events" not in steps, steps
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        (EventFilter(levels=frozenset({"error"}), since=1, until=2), "ix_events_level (level=?)"),
+        (EventFilter(categories=frozenset({"payment"}), since=1, until=2), "ix_events_category (category=?)"),
+        (EventFilter(user="u_1", since=1, until=2), "ix_events_user (user_id=?)"),
+    ],
+    ids=["level", "category", "user"],
+)
+def test_a_window_under_another_filter_walks_that_filters_index(
+    conn: sqlite3.Connection, flt: EventFilter, expected: str
+) -> None:
+    steps = plan(conn, *page(flt))
+    assert expected in steps, steps
+    assert "TEMP B-TREE" not in steps, steps
+
+
+def test_counting_a_window_reads_only_the_index(conn: sqlite3.Connection) -> None:
+    terms, params = filter_sql(EventFilter(since=1, until=2))
+    steps = plan(conn, f"SELECT count(*) FROM events WHERE {' AND '.join(terms)}", params)
+    assert "COVERING INDEX ix_events_level_time (level=? AND timestamp>? AND timestamp<?)" in steps, steps
+
+
+def test_no_index_on_the_clients_timestamp_alone(conn: sqlite3.Connection) -> None:
+    names = {row[1] for row in conn.execute("PRAGMA index_list(events)")}
+    assert "ix_events_timestamp" not in names
 
 
 def test_one_event_by_id(conn: sqlite3.Connection) -> None:
@@ -185,20 +221,99 @@ def test_export_pages_forward_without_sorting(conn: sqlite3.Connection, flt: Eve
     assert "rowid>?" in steps, steps
 
 
-def test_each_filtered_column_has_an_index(conn: sqlite3.Connection) -> None:
+EVENT_INDEXES = {
+    "ux_events_event_uid": ["event_uid"],
+    "ix_events_user": ["user_id"],
+    "ix_events_category": ["category"],
+    "ix_events_level": ["level"],
+    "ix_events_source": ["source"],
+    "ix_events_user_unresolved": ["user_id", "resolved", "fingerprint"],
+    "ix_events_session": ["session_id"],
+    "ix_events_fingerprint": ["fingerprint"],
+    "ix_events_received_at": ["received_at"],
+    "ix_events_trace": ["trace_id"],
+    "ix_events_level_time": ["level", "timestamp"],
+}
+"""Exactly the indexes the access paths above need: every one is written for every event
+that has its columns, so one more must come with its own plan test here."""
+
+
+def test_events_has_exactly_the_indexes_the_access_paths_use(conn: sqlite3.Connection) -> None:
     indexed = {
-        row[1]: conn.execute(f"PRAGMA index_info({row[1]})").fetchall()
+        row[1]: [info[2] for info in conn.execute(f"PRAGMA index_info({row[1]})")]
         for row in conn.execute("PRAGMA index_list(events)")
     }
-    columns = {name: [info[2] for info in infos] for name, infos in indexed.items()}
-    for column in (
-        "user_id",
-        "session_id",
-        "category",
-        "level",
-        "timestamp",
-        "source",
-        "received_at",
-        "event_uid",
-    ):
-        assert [column] in columns.values(), (column, columns)
+    assert indexed == EVENT_INDEXES
+
+
+WINDOW = Window(start=60_000, bucket_ms=60_000, buckets=100)
+
+
+@pytest.mark.parametrize("later", [True, False], ids=["ends now", "in the past"])
+def test_the_histogram_of_levels_reads_only_the_level_time_index(
+    conn: sqlite3.Connection, later: bool
+) -> None:
+    for flt in (EventFilter(), EventFilter(levels=frozenset({"error"}))):
+        sql, params = level_counts_sql(flt, WINDOW.start, WINDOW.bucket_ms, WINDOW.buckets, later=later)
+        steps = plan(conn, sql, params)
+        assert "COVERING INDEX ix_events_level_time (level=? AND timestamp>? AND timestamp<?)" in steps, steps
+        assert "SCAN events" not in steps, steps
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [EventFilter(categories=frozenset({"payment"})), EventFilter(levels=frozenset({"warn"}), q="x")],
+    ids=["category", "level and text"],
+)
+def test_the_histogram_of_a_narrow_window_reads_its_time_ranges(
+    conn: sqlite3.Connection, flt: EventFilter
+) -> None:
+    steps = plan(conn, *histogram_sql(flt, WINDOW, by_time=True, later=False))
+    assert "INDEX ix_events_level_time (level=? AND timestamp>? AND timestamp<?)" in steps, steps
+    assert "SCAN events" not in steps, steps
+    wide = plan(conn, *histogram_sql(flt, WINDOW, by_time=False, later=False))
+    assert "SCAN events" not in wide, wide  # the filter's own index
+
+
+def test_the_stores_time_span_is_a_few_seeks(conn: sqlite3.Connection) -> None:
+    steps = plan(conn, SPAN_SQL)
+    assert "COVERING INDEX ix_events_level_time (level=?)" in steps, steps
+    assert "SCAN events" not in steps, steps
+    assert "TEMP B-TREE" not in steps, steps
+
+
+@pytest.mark.parametrize(
+    ("scope", "index"),
+    [("session", "ix_events_session"), ("user", "ix_events_user"), ("trace", "ix_events_trace")],
+)
+def test_a_timeline_reads_its_scopes_index(
+    conn: sqlite3.Connection, scope: timeline.Scope, index: str
+) -> None:
+    # By event time: the scope's events are read from its index and sorted (a timeline
+    # is one session's, user's or trace's events, never the store's).
+    steps = plan(conn, *timeline._newest_sql("id", timeline.scope_filter(scope, "x"), 1000))
+    assert f"USING INDEX {index}" in steps, steps
+    assert "SCAN events" not in steps, steps
+
+
+def test_a_groups_activity_reads_received_at_and_the_group(conn: sqlite3.Connection) -> None:
+    edge = "SELECT id FROM events WHERE received_at >= ? ORDER BY received_at LIMIT 1"
+    assert "COVERING INDEX ix_events_received_at (received_at>?)" in plan(conn, edge, (5,))
+    steps = plan(conn, *spark_sql(["a", "b"], [10, 20, 30]))
+    assert "ix_events_fingerprint (fingerprint=?" in steps, steps
+
+
+def test_feedback_reads_its_category_and_group_newest_first(conn: sqlite3.Connection) -> None:
+    for sql, params in group_feedback_sql("f" * 16):
+        steps = plan(conn, sql, params)
+        assert "ix_events_category (category=?)" in steps or "ix_events_fingerprint (fingerprint=?)" in steps
+        assert "TEMP B-TREE" not in steps, steps
+
+
+def test_bulk_flags_and_the_feedback_mark_read_their_indexes(conn: sqlite3.Connection) -> None:
+    # A bulk resolve flags its groups' events (store/group_status.py); the errors pane asks
+    # for the newest feedback event's id (store/group_activity.py ``reports_mark``).
+    flags = plan(conn, group_status._FLAG_SQL.format(marks="?, ?"), (1, 0, 10, "a", "b", "resolved"))
+    assert "USING INDEX ix_events_fingerprint (fingerprint=? AND rowid<?)" in flags, flags
+    mark = plan(conn, "SELECT max(id) FROM events WHERE category = ?", ("feedback",))
+    assert "COVERING INDEX ix_events_category (category=?)" in mark, mark

@@ -4,12 +4,13 @@ The stream asks ``StoreReader.events(flt, limit=300)`` whenever a filter changes
 (tui/widgets/stream_history.py, ``FIRST_PAGE``); this module times that call for every
 filter the UI offers over the cached prefill store ``sidelog bench`` builds
 (bench/fill.py): each level, each category and each source of the benchmark mix, plus
-a category and a source no event has (the worst case of a filter served by scanning
-recent rows: it reads the whole table), the user, session and error group whose newest
-event is the oldest (the worst case of the id-ordered paths), the error filter, and the
-text search. The store is opened as the application opens it (start-up checks and
-schema upgrade, store/database.py), so an older cached file is measured after its
-upgrade, and the upgrade's own time is reported.
+a category and a source no event has (the worst case of a value with few events, and the
+one a filter served by scanning recent rows would pay in full), the user, session and
+error group whose newest event is the oldest (the worst case of the id-ordered paths),
+the error filter, the text search, and time windows (``since`` and ``until``: the newest
+minute, a minute and an hour midway through the history). The store is opened as the
+application opens it (start-up checks and schema upgrade, store/database.py), so an older
+cached file is measured after its upgrade, and the upgrade's own time is reported.
 
     python -m sidelog.bench.filters --events 1000000
 
@@ -77,6 +78,7 @@ def filter_cases(db: Path) -> dict[str, list[tuple[str, EventFilter]]]:
         fingerprint = _oldest_newest(conn, "fingerprint")
         busiest_user = _busiest(conn, "user_id")
         busiest_group = _busiest(conn, "fingerprint")
+        first, last = conn.execute("SELECT min(timestamp), max(timestamp) FROM events NOT INDEXED").fetchone()
     cases: dict[str, list[tuple[str, EventFilter]]] = {
         "level": [(level, EventFilter(levels=frozenset({level}))) for level in LEVELS],
         "category": [(name, EventFilter(categories=frozenset({name}))) for name in (*CATEGORIES, ABSENT)],
@@ -87,6 +89,13 @@ def filter_cases(db: Path) -> dict[str, list[tuple[str, EventFilter]]]:
         ],
         "search": [("q=timed out", EventFilter(q="timed out"))],
     }
+    if first is not None:
+        middle = (first + last) // 2
+        cases["window"] = [
+            ("newest minute", EventFilter(since=last - 60_000, until=last + 1)),
+            ("a minute midway", EventFilter(since=middle, until=middle + 60_000)),
+            ("an hour midway", EventFilter(since=middle, until=middle + 3_600_000)),
+        ]
     for kind, values in (
         ("user", (user, busiest_user)),
         ("session", (session,)),

@@ -4,7 +4,7 @@
 copies the cached pre-filled store (``bench/fill.py``) or the given one, upgrades the
 copy (timing the schema steps, which include building ``ix_events_level_time``), then
 runs, for no filter and for errors only at several zooms, the generic ``GROUP BY bucket, level`` over the
-``timestamp`` index (``histogram_sql``) and the level-only count from the
+window's time ranges (``histogram_sql``) and the level-only count from the
 ``(level, timestamp)`` index (``level_counts_sql``) the UI now uses for those filters.
 Each figure is the best of three runs of the same statement on one connection, the two
 ways alternating, so a loaded machine slows both alike; the ratio is the figure to read.

@@ -20,7 +20,7 @@ from sidelog.events import Event
 from sidelog.store.event_rows import EVENT_COLUMNS, event_from_row
 from sidelog.store.location import StoreLocation
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 """The ``PRAGMA user_version`` whose ``events`` table this reader knows: the version
 store/migrations.py writes (tests/tui/test_cold_start_reader.py checks they agree)."""
 BUSY_TIMEOUT_S = 0.1

@@ -3,7 +3,8 @@
 A ``Window`` is a row of equal buckets (the histogram's columns) ending at a bucket
 boundary; ``window_for`` places it so that the active time range (``since``/``until``)
 or else *now* is in view. ``read_histogram`` counts the events of a filter in it with
-one ``GROUP BY bucket, level`` over the ``timestamp`` index, in one statement, so the
+one ``GROUP BY bucket, level`` over the window's ranges of ``ix_events_level_time`` (one
+per stored level, ``LEVEL_TIME_RANGE``) or another filter's index, in one statement, so the
 counts and the newest id they include come from one snapshot: the UI then adds live
 events above that id, never one twice.
 
@@ -14,10 +15,10 @@ or a far-future timestamp) are counted apart as ``later``, never stretching the 
 
 Filters on level only (or none) are counted from the ``(level, timestamp)`` index alone
 (``store/histogram_levels.py``): about 50 ms for a window over a million events. Other
-filters: SQLite reads the window's index entries and looks up each row's level, about
-1-2 µs an event, so a window of 50,000 events costs tens of milliseconds and one over a
-whole million-event store about a second. Without ``ANALYZE`` statistics the planner
-prefers an equality index (``level = ?``, ``category = ?``) to the timestamp range even
+filters: SQLite reads the window's index entries and looks up each row, about 1-2 µs an
+event, so a window of 50,000 events costs tens of milliseconds and one over a whole
+million-event store about a second. Without ``ANALYZE`` statistics the planner
+prefers an equality index (``level = ?``, ``category = ?``) to the time ranges even
 for a narrow window, which would read every event of that level in the store; the
 reader's in-memory facet counts say which path reads fewer rows (``prefer_time_index``)
 and ``INDEXED BY`` holds SQLite to it. tests/store/test_histogram.py checks the plans.
@@ -33,6 +34,7 @@ from sidelog.events import LEVELS
 from sidelog.filters import EventFilter
 from sidelog.store.histogram_levels import level_counts_sql, levels_only
 from sidelog.store.reader import StoreReader, filter_sql
+from sidelog.store.schema import HISTOGRAM_ONLY, LEVEL_TIME_RANGE, STORED_LEVELS
 from sidelog.timespec import MAX_MS
 
 ZOOM_STEPS_MS: tuple[int, ...] = (
@@ -172,14 +174,17 @@ def counting_filter(flt: EventFilter) -> EventFilter:
 def histogram_sql(flt: EventFilter, window: Window, *, by_time: bool, later: bool) -> tuple[str, list[Any]]:
     """One statement: ``(bucket, level, count, max id)`` rows of ``flt`` in ``window``; with
     ``later``, events dated after the window land in bucket ``window.buckets``. ``by_time``
-    holds SQLite to the timestamp index (``prefer_time_index`` says when)."""
+    holds SQLite to the window's ranges of ``ix_events_level_time`` (``prefer_time_index``
+    says when)."""
     terms, params = filter_sql(counting_filter(flt))
+    if by_time:  # the filter's own levels' ranges if it names some, else every stored level's
+        terms.append(HISTOGRAM_ONLY if flt.levels else LEVEL_TIME_RANGE)
     terms.append("timestamp >= ?")
     params.append(window.start)
     if not later:
         terms.append("timestamp < ?")
         params.append(window.end)
-    index = " INDEXED BY ix_events_timestamp" if by_time else ""
+    index = " INDEXED BY ix_events_level_time" if by_time else ""
     sql = (
         "SELECT min((timestamp - ?) / ?, ?) AS bucket, level, count(*), max(id)"
         f" FROM events{index} WHERE {' AND '.join(terms)} GROUP BY bucket, level"
@@ -188,10 +193,15 @@ def histogram_sql(flt: EventFilter, window: Window, *, by_time: bool, later: boo
 
 
 SPAN_SQL = (
-    "SELECT (SELECT min(timestamp) FROM events), (SELECT max(timestamp) FROM events),"
+    f"WITH levels(level) AS ({STORED_LEVELS}) SELECT"
+    f" (SELECT min((SELECT min(timestamp) FROM events WHERE level = levels.level AND {HISTOGRAM_ONLY}))"
+    " FROM levels),"
+    f" (SELECT max((SELECT max(timestamp) FROM events WHERE level = levels.level AND {HISTOGRAM_ONLY}))"
+    " FROM levels),"
     " (SELECT max(id) FROM events)"
 )
-"""The store's time span (two seeks into the timestamp index) and its newest id."""
+"""The store's time span and its newest id: two seeks into ``ix_events_level_time`` per
+stored level (the first and the last of its range), well under a millisecond."""
 
 
 def prefer_time_index(flt: EventFilter, facets: Mapping[str, Mapping[str, int]], window_rows: float) -> bool:

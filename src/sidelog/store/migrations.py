@@ -130,6 +130,15 @@ def _add_pending_flags(conn: sqlite3.Connection) -> None:
     conn.execute(str(CreateTable(pending_flags, if_not_exists=True).compile(dialect=_DIALECT)))
 
 
+def _drop_timestamp_index(conn: sqlite3.Connection) -> None:
+    """11: drop ``ix_events_timestamp``: every range of the client's ``timestamp`` is read from
+    ``ix_events_level_time`` instead (store/schema.py, ``LEVEL_TIME_RANGE``), so one index
+    fewer is written per event. The replacement is created first if missing (a file a user
+    changed by hand), so no range is ever left to a scan; dropping an index is instant."""
+    conn.execute(str(CreateIndex(level_time_index, if_not_exists=True).compile(dialect=_DIALECT)))
+    conn.execute("DROP INDEX IF EXISTS ix_events_timestamp")
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _index_received_at),
     (3, _add_trace_id),
@@ -140,6 +149,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (8, _partition_postgres),
     (9, _index_level_time),
     (10, _add_pending_flags),
+    (11, _drop_timestamp_index),
 )
 """``(version, step)`` in order; ``step`` turns version ``version - 1`` into ``version``."""
 

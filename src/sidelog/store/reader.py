@@ -18,7 +18,7 @@ from sidelog.store.async_core import AsyncEngine
 from sidelog.store.group_pages import DEFAULT_SORT, FINGERPRINTS_SQL, GroupQuery, exception_type, groups_sql
 from sidelog.store.inflight import InFlight
 from sidelog.store.models import GROUP_COLUMNS, ErrorGroup, event_from_row, group_from_row
-from sidelog.store.schema import EVENT_COLUMN_NAMES
+from sidelog.store.schema import EVENT_COLUMN_NAMES, LEVEL_TIME_RANGE
 
 _SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMN_NAMES)} FROM events"
 
@@ -45,6 +45,11 @@ def filter_sql(flt: EventFilter) -> tuple[list[str], list[Any]]:
         if value is not None:
             terms.append(f"{column} = ?")
             params.append(value)
+    if flt.since is not None and flt.until is not None and _no_equality(flt):
+        # A window and nothing an index matches exactly: read the window's entries from
+        # ix_events_level_time, one range per stored level (store/schema.py), and sort
+        # only its matches. One bound alone walks the newest rows by id instead.
+        terms.append(LEVEL_TIME_RANGE)
     if flt.since is not None:
         terms.append("timestamp >= ?")
         params.append(flt.since)
@@ -56,6 +61,15 @@ def filter_sql(flt: EventFilter) -> tuple[list[str], list[Any]]:
         terms.append(term)
         params.extend(needles)
     return terms, params
+
+
+def _no_equality(flt: EventFilter) -> bool:
+    """Whether ``flt`` has no condition an index matches by equality (level, category,
+    source, user, session, group, trace): then SQLite would walk that index instead, as it
+    did when a plain ``timestamp`` index offered the window (a range, one column)."""
+    sets = (flt.levels, flt.categories, flt.sources)
+    scalars = (flt.user, flt.session, flt.fingerprint, flt.trace)
+    return not any(sets) and all(value is None for value in scalars)
 
 
 def _where(terms: list[str]) -> str:

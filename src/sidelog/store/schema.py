@@ -3,22 +3,36 @@
 Column names are a public contract (users open the file with ``sqlite3`` and
 Datasette). The indexes follow the access paths, each checked by
 ``tests/store/test_query_plans.py``, and every one costs every write, so each earns its
-place. Writer CPU per event for one more index, measured with ``executemany`` into a
-million-event store of the benchmark mix (500 rows per transaction, the writer's PRAGMAs,
-a busy 2-core machine): about 2-7 µs for a column with few distinct values (entries land
-on a few hot pages), 13-20 µs for one with thousands (user, session: random inserts).
+place. Writer CPU per event, measured with ``executemany`` of the benchmark mix into a
+million-event store (10,000 rows per transaction, the writer's PRAGMAs, a busy 2-core
+machine, medians of 5 runs): the table alone 7-10 µs; the six full indexes of few
+distinct values or a rising key (level, category, source, received_at, level and time,
+and formerly the client's timestamp) about 13 µs together, about 2 µs each (entries land
+on a few hot pages); the partial ones about 17 µs, nearly all of it user and session
+(thousands of values: every insert dirties a page of its own).
 
 - by level, category and source (the UI's filters, ``?level=``…; the facet counts
   read at start-up): one plain index each. SQLite appends the rowid to every index
   entry, so ``WHERE category = ? ORDER BY id DESC`` walks ``ix_events_category``
   backwards with no sort, for a value with three events as for one with a million, and
   ``GROUP BY category`` streams the index (bounded memory for any number of names).
-- by the client's ``timestamp`` (``since``/``until``): appended at the right edge, cheap.
+  Without them a value no event has reads the whole table: 250-330 ms for a page at a
+  million events, 520-580 ms for the category's facet count instead of 120-130.
+- by level and time (``level, timestamp``): the histogram's counts, and every read of a
+  range of the client's ``timestamp`` (a ``since``-``until`` window, the histogram's
+  window under another filter, the store's time span) through ``LEVEL_TIME_RANGE``, one
+  range of the index per stored level. It replaced a plain ``timestamp`` index (dropped
+  by schema version 11): a window's page reads as fast or faster through it (1-16 ms
+  for a minute or an hour at a million events, 150-250 ms for a day, 725-840 ms before).
+  The histogram under another filter pays more per event in the window (the window's rows
+  are visited once per level: 75-85 ms instead of 28-35 for 100,000 of them), but never
+  more than the filter's own index, which store/histogram.py reads when it visits fewer.
 - by user and by a user's unresolved errors, error group, trace, idempotency key:
   partial indexes, paid only by the rows that carry the value.
-- by age, for retention: ``received_at``, appended at the right edge.
-- by level and time, for the histogram's counts (``level, timestamp``): each level's
-  entries are appended at the right edge of its range, cheap.
+- by age, for retention and the error groups' activity buckets: ``received_at``,
+  appended at the right edge. Retention must find every event received before the
+  cut-off even after the clock jumped back (ids then do not follow age): without the
+  index every pass would read the whole table.
 - by session: a partial index too, the dearest one (sessions are many and interleaved:
   13-20 µs of the second kind, 5-17 % fewer events per server CPU-second), paid because
   without it a session's newest page and its timeline walk the whole table (264-563 ms
@@ -69,18 +83,24 @@ def _event_columns() -> list[Column[Any]]:
 events = Table("events", metadata, *_event_columns())
 
 # The wire ``id`` is optional and rare: a partial unique index enforces it without
-# an entry (and a write) for every event that has none.
+# an entry (and a write) for every event that has none. Serves the writer's duplicate
+# check (``event_uid IN (…)``) and the uniqueness itself.
 Index(
     "ux_events_event_uid",
     events.c.event_uid,
     unique=True,
     sqlite_where=text("event_uid IS NOT NULL"),
 )
-# The access paths: by user, category, level (type), timestamp, source.
+# ``?user=`` and the UI's user filter, newest page by id (no sort); the user's timeline.
 Index("ix_events_user", events.c.user_id, sqlite_where=text("user_id IS NOT NULL"))
+# ``?category=`` and the category filter; the category facet counts; the feedback
+# reports (``category = 'feedback'``, store/feedback_views.py, store/group_activity.py).
 Index("ix_events_category", events.c.category)
+# ``?level=``, each level filter and the error filter (``e``), newest page by id; the
+# level facet counts; the distinct levels ``LEVEL_TIME_RANGE`` hops through.
 Index("ix_events_level", events.c.level)
-Index("ix_events_timestamp", events.c.timestamp)
+# ``?source=`` and the source filter; the source facet counts; ``sidelog remote``'s
+# last start (``source = 'system'``).
 Index("ix_events_source", events.c.source)
 # A user's unresolved errors (``GET /v1/errors?user=``): only unresolved errors have an
 # entry. ``resolved`` is in the key so the planner prefers this index to ix_events_user
@@ -97,10 +117,12 @@ user_unresolved_index = Index(
 # A session's events (the ``#`` filter, ``?session=``, its timeline). Partial: events
 # without a session pay nothing. Added by schema version 4.
 session_index = Index("ix_events_session", events.c.session_id, sqlite_where=text("session_id IS NOT NULL"))
-# Error-group triage: resolve/reopen touch a group's events; the stream shows them.
+# Error-group triage: resolve/reopen touch a group's events (store/group_status.py); the
+# group filter's page; a group's newest event and its activity buckets.
 Index("ix_events_fingerprint", events.c.fingerprint, sqlite_where=text("fingerprint IS NOT NULL"))
 # Retention picks its victims by age, whatever order the clock gave the ids (see
-# store/retention.py). Entries are appended at the right edge as events arrive, so
+# store/retention.py); the errors pane's activity buckets find their first ids by it
+# (store/group_activity.py). Entries are appended at the right edge as events arrive, so
 # the write cost is one hot page per batch. Added by schema version 2.
 received_at_index = Index("ix_events_received_at", events.c.received_at)
 # ``?trace=``: the events of one distributed trace among millions. Partial: only the
@@ -108,18 +130,30 @@ received_at_index = Index("ix_events_received_at", events.c.received_at)
 trace_index = Index("ix_events_trace", events.c.trace_id, sqlite_where=text("trace_id IS NOT NULL"))
 # The histogram's counts per level and time bucket (store/histogram_levels.py): a range
 # count per level and bucket reads only this index, about 50 ms over a million events
-# instead of 1-2 s looking up each row's level. Entries land at the right edge of their
-# level's range, so the write cost is within the noise of a like-for-like measurement.
-# Partial on a condition no other query states (``HISTOGRAM_ONLY``): the planner may use it
-# only where that term is written, so the stream's pages keep ``ix_events_level`` (in id
+# instead of 1-2 s looking up each row's level; and every range of the client's
+# ``timestamp`` (``LEVEL_TIME_RANGE``). Entries land at the right edge of their level's
+# range, so the write cost is within the noise of a like-for-like measurement. Partial
+# on a condition no other query states (``HISTOGRAM_ONLY``): the planner may use it only
+# where that term is written, so the stream's pages keep ``ix_events_level`` (in id
 # order, no sort). Every level is a non-empty name, so every event has an entry. (A term
 # on ``timestamp`` would not do: SQLite may take it as the range's bound instead of the
 # bucket's, reading a level's whole past for every bucket.) Added by schema version 9.
 HISTOGRAM_ONLY = "level > ''"
-"""The term a query states to count from ``ix_events_level_time`` (store/histogram_levels.py)."""
+"""The term a query states to read ``ix_events_level_time`` (store/histogram_levels.py)."""
 level_time_index = Index(
     "ix_events_level_time", events.c.level, events.c.timestamp, sqlite_where=text(HISTOGRAM_ONLY)
 )
+STORED_LEVELS = (
+    "WITH RECURSIVE stored_levels(level) AS (SELECT min(level) FROM events WHERE level > ''"
+    " UNION ALL SELECT (SELECT min(level) FROM events WHERE level > stored_levels.level)"
+    " FROM stored_levels WHERE stored_levels.level IS NOT NULL)"
+    " SELECT level FROM stored_levels"
+)
+"""Every distinct level in the store, one seek into ``ix_events_level`` each (a handful
+of steps, never a scan), so a time range covers an odd level a hand-made row holds too."""
+LEVEL_TIME_RANGE = f"level IN ({STORED_LEVELS}) AND {HISTOGRAM_ONLY}"
+"""The term that lets a ``timestamp`` range be read from ``ix_events_level_time``: SQLite
+reads one range of the index per stored level (``level=? AND timestamp>? AND timestamp<?``)."""
 
 events_archive = Table("events_archive", metadata, *_event_columns())
 """Errors older than the retention period, moved here instead of deleted."""
