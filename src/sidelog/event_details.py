@@ -11,6 +11,8 @@ from __future__ import annotations
 from itertools import compress
 from typing import Any
 
+import orjson
+
 from sidelog.redact import Redactor
 
 
@@ -59,6 +61,34 @@ def screened(value: object, limit: int, redactor: Redactor | None) -> Any:
     if secrets is not None and secrets.found:
         return secrets.redactor.value(value)
     return value
+
+
+def screened_text(value: object, limit: int, redactor: Redactor | None) -> tuple[Any, str] | None:
+    """``screened(value, …)`` and its compact JSON text, or ``None`` past the depth limit.
+
+    The text is written first, since it is needed anyway: when it holds no ``{`` or ``[``
+    after its first byte, ``value`` has no nested object or array (one inside a string
+    only sends the value down the full walk), so its depth is within any limit and the
+    walk is skipped; an object whose names are all known clean then needs nothing else.
+    """
+    try:
+        written = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # the walk words it (or the write below raises as before)
+        written = None
+    if (
+        written is not None
+        and limit >= 1
+        and written.find(b"{", 1) < 0
+        and b"[" not in written
+        and (redactor is None or type(value) is not dict or redactor.clean.issuperset(value))
+    ):
+        return value, written.decode()
+    result = screened(value, limit, redactor)
+    if result is TOO_DEEP:
+        return None
+    if result is not value or written is None:
+        written = orjson.dumps(result)
+    return result, written.decode()
 
 
 class Secrets:

@@ -17,7 +17,7 @@ import orjson
 
 from sidelog.dialects import DIALECTS, MARKERS, Recognised, Rejected, recognise
 from sidelog.dialects.common import json_type
-from sidelog.event_details import TOO_DEEP, merge_extra, screened
+from sidelog.event_details import merge_extra, screened_text
 from sidelog.fingerprint import fingerprint_of
 
 # The level tables live in sidelog.levels (the client keeps an equal copy, tested); re-exported here.
@@ -291,10 +291,10 @@ def _parse_native(obj: object, default_source: str, received_at: int, limits: Li
     details = None
     redactor = limits.redactor
     if details_value is not None:
-        details_value = screened(details_value, limits.max_details_depth, redactor)
-        if details_value is TOO_DEEP:
+        done = screened_text(details_value, limits.max_details_depth, redactor)
+        if done is None:
             raise EventError(f"details nests deeper than {limits.max_details_depth} levels")
-        details = orjson.dumps(details_value).decode()
+        details_value, details = done
     url = get("url")
     if url is not None and not (type(url) is str and len(url) <= short and "\x00" not in url):
         url = _text(url, "url", max_bytes)
@@ -330,9 +330,15 @@ def _parse_native(obj: object, default_source: str, received_at: int, limits: Li
         resolved,
         uid,
         fingerprint,
-        trace_id=trace_id_of(details_value),
+        None,
+        None
+        if type(details_value) is not dict or _TRACE_KEYS.isdisjoint(details_value)
+        else trace_id_of(details_value),
     )
 
+
+_TRACE_KEYS = frozenset(("trace_id", "traceId", "traceparent", "contexts"))
+"""The only ``details`` keys ``trace_id_of`` reads: without any of them there is no trace id."""
 
 _OPTIONAL_TEXTS = (
     ("userId", "user_id"),

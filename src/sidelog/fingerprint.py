@@ -33,8 +33,12 @@ _MEMO_MESSAGE_CHARS = 256
 """Longest message whose shape is remembered (``fingerprint_of``)."""
 _frames: dict[str, str] = {}
 _shapes: dict[bytes, str] = {}
+_finished: dict[bytes, str] = {}
+"""The last rules' result per skeleton of a message with its varying tokens replaced."""
 _fingerprints: dict[str, str] = {}
 """Fingerprint per hashed key (category, shape, signature): a group's errors repeat it."""
+_SIGNATURE_KEYS = frozenset(("exception", "type", "name", "errorType", "stack", "traceback"))
+"""The only ``details`` keys ``exception_signature`` reads."""
 _DIGITS_AS_ONE = bytes.maketrans(b"23456789", b"11111111")
 _VARYING_TEXT = re.compile(r"<(?:uuid|str|id|hex)>")
 """The placeholders that stand for text whose letters vary, not just its digits."""
@@ -69,7 +73,11 @@ def _hex_token(match: re.Match[str]) -> str:
 
 def message_shape(message: str) -> str:
     """The message with volatile parts replaced, e.g. ``order 123 failed`` -> ``order # failed``."""
-    shape = message[:2000]
+    return _numbers_replaced(_tokens_replaced(message[:2000]))
+
+
+def _tokens_replaced(shape: str) -> str:
+    """The first rules: UUIDs, quoted values, ids and hex tokens (whose letters vary)."""
     # Each rule needs a character most messages lack; testing for it is far cheaper
     # than a regex pass that finds nothing.
     if "-" in shape:
@@ -80,9 +88,13 @@ def message_shape(message: str) -> str:
         shape = _ID_WITH_DIGITS.sub("<id>", shape)
     if _HEX_HINT.search(shape):  # a mixed hex token has a digit next to a letter a-f somewhere
         shape = _HEX_ID.sub("<hex>", shape)
-    shape = _NUMBER.sub("#", shape)
-    # Runs of whitespace become one space (str.split's whitespace is the regex ``\s``).
-    return " ".join(shape.split())
+    return shape
+
+
+def _numbers_replaced(shape: str) -> str:
+    """The last rules: numbers, then runs of whitespace as one space (``str.split``'s
+    whitespace is the regex ``\\s``). Digits 1-9 are alike to both."""
+    return " ".join(_NUMBER.sub("#", shape).split())
 
 
 def exception_signature(details: object) -> str:
@@ -179,6 +191,21 @@ def _js_frame(rest: str) -> str:
     return f"{':'.join(parts)}:{function}" if cut else ""
 
 
+def _shape_of_new(message: str) -> str:
+    """``message_shape`` for a message whose skeleton is not remembered. Once its varying
+    tokens are replaced, what is left (``order <id> failed with status 404``) comes again
+    with other numbers: the last rules' result is remembered by that text's skeleton."""
+    partial = _tokens_replaced(message[:2000])
+    skeleton = partial.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ONE)
+    shape = _finished.get(skeleton)
+    if shape is None:
+        shape = _numbers_replaced(partial)
+        if len(_finished) >= _MEMO_SIZE:
+            _finished.clear()
+        _finished[skeleton] = shape
+    return shape
+
+
 def fingerprint_of(category: str, message: str, details: object) -> str:
     """The error-group key: a short stable hash of category, message shape and stack."""
     if len(message) <= _MEMO_MESSAGE_CHARS:
@@ -190,7 +217,7 @@ def fingerprint_of(category: str, message: str, details: object) -> str:
         skeleton = message.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ONE)
         shape = _shapes.get(skeleton)
         if shape is None:
-            shape = message_shape(message)
+            shape = _shape_of_new(message)
             # A shape with a replaced id, hex or quoted value came from a message whose
             # letters vary too: its skeleton will not come again, so it is not kept (it
             # would only push out the ones that do).
@@ -200,7 +227,11 @@ def fingerprint_of(category: str, message: str, details: object) -> str:
                 _shapes[skeleton] = shape
     else:
         shape = message_shape(message)
-    key = "\x1f".join((category, shape, exception_signature(details)))
+    # ``exception_signature`` reads only these keys: a ``details`` without them has none.
+    if details is None or (type(details) is dict and _SIGNATURE_KEYS.isdisjoint(details)):
+        key = f"{category}\x1f{shape}\x1f"
+    else:
+        key = "\x1f".join((category, shape, exception_signature(details)))
     fingerprint = _fingerprints.get(key)
     if fingerprint is None:
         fingerprint = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()

@@ -191,8 +191,19 @@ class LineDecoder:
         return f"line is longer than {self._limits.max_line_bytes} bytes; skipped to the next newline"
 
     def _decode_line(self, raw: bytes, received_at: int, out: list[Item], final: bool = False) -> None:
-        self.line_no += 1
-        line_no = self.line_no
+        self.line_no = line_no = self.line_no + 1
+        if raw[:1] == b"{" and raw[-1:] == b"}" and (self._joiner is None or not self._joiner.pending):
+            # The usual line, a compact object with no text block open: nothing to trim,
+            # no HTTP line to look for (the general path below decides the same way).
+            limits = self._limits
+            if len(raw) <= limits.max_line_bytes:
+                try:
+                    doc = decode_json(raw)
+                except EventError:
+                    pass  # the general path words it (or reads the line as text)
+                else:
+                    self._object(doc, line_no, received_at, out)
+                    return
         if len(raw) > self._limits.max_line_bytes:
             out.append(Rejection(line_no, self._too_long()))
             return
@@ -226,29 +237,33 @@ class LineDecoder:
         if self._joiner is not None and self._joiner.pending:
             self._text(None, 0, received_at, out)  # text before this line comes first
         if isinstance(doc, dict):
-            if "message" not in doc and "msg" not in doc:
-                if "sync" in doc and len(doc) == 1:
-                    out.append(SyncRequest(line_no))
-                    return
-                if "auth" in doc and len(doc) == 1 and isinstance(doc["auth"], str):
-                    out.append(AuthLine(line_no, doc["auth"]))
-                    return
-            try:
-                out.append(
-                    parse_event(
-                        doc,
-                        default_source=self._source,
-                        received_at=received_at,
-                        limits=self._limits,
-                        dialect_counts=self._counts,
-                    )
-                )
-            except EventError as exc:
-                out.append(Rejection(line_no, str(exc)))
+            self._object(doc, line_no, received_at, out)
         elif isinstance(doc, list):
             out.extend(decode_array(doc, self._source, received_at, self._limits, line_no, self._counts))
         else:
             out.append(Rejection(line_no, f"a line must be a JSON object or array, got {json_type(doc)}"))
+
+    def _object(self, doc: dict[str, Any], line_no: int, received_at: int, out: list[Item]) -> None:
+        """A decoded JSON object: a sync or auth line, else an event (or its rejection)."""
+        if "message" not in doc and "msg" not in doc and len(doc) == 1:
+            if "sync" in doc:
+                out.append(SyncRequest(line_no))
+                return
+            if "auth" in doc and isinstance(doc["auth"], str):
+                out.append(AuthLine(line_no, doc["auth"]))
+                return
+        try:
+            out.append(
+                parse_event(
+                    doc,
+                    default_source=self._source,
+                    received_at=received_at,
+                    limits=self._limits,
+                    dialect_counts=self._counts,
+                )
+            )
+        except EventError as exc:
+            out.append(Rejection(line_no, str(exc)))
 
     def _text(
         self, text: str | None, line_no: int, received_at: int, out: list[Item], idle: bool = False
