@@ -26,6 +26,7 @@ from sidelog.pipeline.batcher import Batcher, JobAbandoned
 from sidelog.pipeline.counters import Counters, RateMeter
 from sidelog.pipeline.housekeeping import housekeeping
 from sidelog.pipeline.live import MAX_FACET_VALUES, LiveFeed, Subscription
+from sidelog.pipeline.memory import release_heap
 from sidelog.pipeline.queue import IngestQueue, Origin, SyncMarker
 from sidelog.pipeline.ratelimit import RateLimiter
 from sidelog.store.database import DatabaseLock
@@ -340,8 +341,14 @@ class Engine:
         settings = self.settings
         older_than = now_ms() - settings.retention_days * 86_400_000 if settings.retention_days else None
         budget = settings.db_budget_mb * 1024 * 1024 if settings.db_budget_mb else None
-        job = await self.run_job(lambda writer: writer.retention(older_than=older_than, budget_bytes=budget))
-        return job.result
+        job = await self.run_job(
+            lambda w: w.retention(older_than=older_than, budget_bytes=budget), recount=False
+        )
+        result = job.result
+        if result.deleted:  # else the counts stand; a recount grows the heap by 9 MiB at 1M events
+            await self.recount_facets()
+            await asyncio.to_thread(release_heap)
+        return result
 
     async def run_job(self, make: Callable[[StoreWriter], JobT], *, recount: bool = True) -> JobT:
         """Run a store job in short writer turns between ingest batches; ``recount`` the facets after."""

@@ -212,6 +212,28 @@ async def test_engine_prune_counts_and_facets(make_settings: Callable[..., Setti
         await engine.stop()
 
 
+async def test_a_pass_that_removes_nothing_leaves_the_counts_unread(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The hourly pass usually removes nothing: then the facet counts stand as they are
+    (a recount walks three indexes and leaves the heap larger); one that removes recounts."""
+    settings = make_settings(retention_days=30)
+    await new_store(settings.db)
+    insert(settings.db, old_and_young(0, 5))
+    engine = Engine(settings)
+    await engine.open_store()
+    try:
+        assert engine.stored_total == 5
+        insert(settings.db, old_and_young(20, 2))  # behind the engine's back: only a recount sees them
+        result = await engine.prune()
+        assert (result.deleted, engine.stored_total) == (20, 7)
+        insert(settings.db, old_and_young(0, 4))
+        result = await engine.prune()
+        assert (result.deleted, engine.stored_total) == (0, 7)  # not re-read
+    finally:
+        await engine.stop()
+
+
 async def test_every_retention_statement_walks_the_received_at_index(tmp_path: Path) -> None:
     """With errors spread through the table, a plan through ix_events_level would read
     every error on each step (it did: 50 rows took 200 ms on a million-event store)."""
